@@ -1,0 +1,1 @@
+"""Converters: result files in tester formats -> WATS reports. Pure domain code."""

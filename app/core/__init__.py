@@ -1,0 +1,1 @@
+"""Domain layer: report model, verdicts, config. Plain Python, never imports Qt."""

@@ -1,0 +1,1 @@
+"""The desktop GUI: tray, main window, wizard, yield dashboard."""

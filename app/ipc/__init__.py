@@ -1,0 +1,1 @@
+"""IPC between the worker and its clients (GUI, CLI) over QLocalSocket."""

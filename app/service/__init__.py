@@ -1,0 +1,1 @@
+"""The background worker (`wats-station --service`): QtCore + qasync, never QtWidgets."""

@@ -1,0 +1,1 @@
+"""WATS server client (domain layer): async httpx, never imports Qt."""
