@@ -1,1 +1,50 @@
-"""WATS server client (domain layer): async httpx, never imports Qt."""
+"""WATS server client (domain layer): async httpx, never imports Qt.
+
+    async with WatsClient("https://acme.wats.com", token) as client:
+        result = await client.submit_wsjf(report)
+
+Every failure is a `WatsError` subclass that says what the caller should do; see `_errors`.
+"""
+
+from app.wats._client import WatsClient, format_utc_offset
+from app.wats._errors import (
+    AuthenticationError,
+    NotFoundError,
+    RateLimitedError,
+    RejectedError,
+    TlsError,
+    TransientError,
+    UnexpectedResponseError,
+    WatsError,
+)
+from app.wats._failures import parse_retry_after
+from app.wats._identity import basic_token, normalize_mac
+from app.wats._models import Ping, Process, SubmitResult
+from app.wats._report_body import ReportInput, SupportsToJson
+from app.wats._tls import explain_ssl_error, make_ssl_context
+from app.wats._urls import normalize_base_url, redact_url
+
+__all__ = [
+    "AuthenticationError",
+    "NotFoundError",
+    "Ping",
+    "Process",
+    "RateLimitedError",
+    "RejectedError",
+    "ReportInput",
+    "SubmitResult",
+    "SupportsToJson",
+    "TlsError",
+    "TransientError",
+    "UnexpectedResponseError",
+    "WatsClient",
+    "WatsError",
+    "basic_token",
+    "explain_ssl_error",
+    "format_utc_offset",
+    "make_ssl_context",
+    "normalize_base_url",
+    "normalize_mac",
+    "parse_retry_after",
+    "redact_url",
+]

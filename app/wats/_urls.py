@@ -1,0 +1,50 @@
+"""The WATS server's base URL in one canonical form (wats-api.md §1.1)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+
+def normalize_base_url(url: str) -> str:
+    """`https://host[/virtual/dir]/`: a trailing `/`, no trailing `/api`, no query.
+
+    A URL without a scheme gets `https://`, the way a browser completes it. Credentials in
+    the URL are refused: they belong in the token, and URLs end up in messages and logs.
+    """
+    text = url.strip()
+    if not text:
+        raise ValueError("the server URL is empty")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"the server URL must start with https:// or http://, not {scheme}://")
+    if not parts.hostname:
+        raise ValueError(f"the server URL {url!r} has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "the server URL must not contain a user name or password: give them as the token"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"the server URL {url!r} has an invalid port") from exc
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/api"):
+        path = path[: -len("/api")]
+    return urlunsplit((scheme, parts.netloc, path + "/", "", ""))
+
+
+def redact_url(url: str) -> str:
+    """`url` with any password replaced by `***`, for messages about a proxy URL."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address lost its brackets in .hostname
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username}:***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
