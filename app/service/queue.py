@@ -48,7 +48,13 @@ from app.service.queue_models import (
     normalize_id,
     parse_payload,
 )
-from app.service.queue_schema import SchemaTooNewError, migrate
+from app.service.queue_schema import (
+    SEARCH_COLUMNS,
+    SEARCH_TABLE,
+    SchemaTooNewError,
+    has_search_index,
+    migrate,
+)
 
 __all__ = [
     "ClaimedReport",
@@ -98,10 +104,11 @@ SORTS: dict[str, str] = {
     "start_asc": "r.start_utc ASC, r.rowid ASC",
 }
 
-# Columns a free-text search looks in (case-insensitive substring).
-SEARCH_COLUMNS = ("id", "sn", "pn", "rev", "station", "operator", "process_name", "batch_sn")
-
 _HEADER_CHUNK = 1000
+# Prune in short transactions so the uploader and enqueue never wait seconds for the lock.
+_PRUNE_CHUNK = 500
+# The trigram index needs three characters; shorter searches scan with LIKE.
+_MIN_INDEXED_SEARCH = 3
 
 
 class ReportQueue:
@@ -113,6 +120,7 @@ class ReportQueue:
         self._now = now
         self._lock = threading.Lock()
         self._synchronous = ""
+        self._indexed_search = has_search_index(conn)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -361,7 +369,7 @@ class ReportQueue:
         """One page of header rows (no payloads) and the total matching the filter."""
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
-        where, params = _filter(state, search)
+        where, params = _filter(state, search, indexed=self._indexed_search)
         with self._lock:
             conn = self._db()
             count_sql = f"SELECT count(*) FROM reports r{where}"
@@ -472,19 +480,31 @@ class ReportQueue:
             )
 
     def prune(self, older_than: float) -> int:
-        """Drop the payloads of reports uploaded before `older_than`; keep their headers."""
-        now = self._now()
-        with self._lock, self._transaction(durable=False) as conn:
-            conn.execute(
-                "DELETE FROM report_payloads WHERE id IN (SELECT id FROM reports "
-                "WHERE state = 'uploaded' AND uploaded_at < ? AND pruned_at IS NULL)",
-                (older_than,),
-            )
-            return conn.execute(
-                "UPDATE reports SET pruned_at = ? "
-                "WHERE state = 'uploaded' AND uploaded_at < ? AND pruned_at IS NULL",
-                (now, older_than),
-            ).rowcount
+        """Drop the payloads of reports uploaded before `older_than`; keep their headers.
+
+        Works in short transactions (a crash in between just leaves the rest for next time).
+        """
+        pruned = 0
+        while True:
+            now = self._now()
+            with self._lock, self._transaction(durable=False) as conn:
+                ids = [
+                    row[0]
+                    for row in conn.execute(
+                        "SELECT id FROM reports WHERE state = 'uploaded' AND uploaded_at < ? "
+                        "AND pruned_at IS NULL LIMIT ?",
+                        (older_than, _PRUNE_CHUNK),
+                    )
+                ]
+                marks = ", ".join("?" for _ in ids)
+                if ids:
+                    conn.execute(f"DELETE FROM report_payloads WHERE id IN ({marks})", ids)
+                    conn.execute(
+                        f"UPDATE reports SET pruned_at = ? WHERE id IN ({marks})", (now, *ids)
+                    )
+            pruned += len(ids)
+            if len(ids) < _PRUNE_CHUNK:
+                return pruned
 
     # ------------------------------------------------------------------ source files
 
@@ -625,7 +645,7 @@ def _upsert_file(
     )
 
 
-def _filter(state: str | None, search: str | None) -> tuple[str, tuple[Any, ...]]:
+def _filter(state: str | None, search: str | None, *, indexed: bool) -> tuple[str, tuple[Any, ...]]:
     clauses: list[str] = []
     params: list[Any] = []
     if state:
@@ -636,8 +656,15 @@ def _filter(state: str | None, search: str | None) -> tuple[str, tuple[Any, ...]
                 f"unknown state {state!r}; use one of {', '.join(s.value for s in ReportState)}"
             ) from None
         clauses.append("r.state = ?")
-    if search and search.strip():
-        pattern = "%" + _escape_like(search.strip()) + "%"
+    text = (search or "").strip()
+    if indexed and len(text) >= _MIN_INDEXED_SEARCH:
+        # One FTS5 string token: a trigram phrase, i.e. a case-insensitive substring.
+        clauses.append(
+            f"r.rowid IN (SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ?)"
+        )
+        params.append('"' + text.replace('"', '""') + '"')
+    elif text:
+        pattern = "%" + _escape_like(text) + "%"
         clauses.append("(" + " OR ".join(f"r.{c} LIKE ? ESCAPE '\\'" for c in SEARCH_COLUMNS) + ")")
         params.extend(pattern for _ in SEARCH_COLUMNS)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)

@@ -87,9 +87,66 @@ _V1 = [
 ]
 
 
+# Free-text search over the header columns: an FTS5 trigram index finds any substring of
+# three or more characters in ~3 ms on 100,000 reports, where LIKE over eight columns scans
+# the whole table (~150 ms). External content: the index stores no second copy of the text.
+SEARCH_COLUMNS = ("id", "sn", "pn", "rev", "station", "operator", "process_name", "batch_sn")
+SEARCH_TABLE = "report_search"
+_COLS = ", ".join(SEARCH_COLUMNS)
+_NEW = ", ".join(f"new.{c}" for c in SEARCH_COLUMNS)
+_OLD = ", ".join(f"old.{c}" for c in SEARCH_COLUMNS)
+_SEARCH_V1 = [
+    f"""
+    CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(
+        {_COLS}, content='reports', content_rowid='rowid', tokenize='trigram'
+    )
+    """,
+    f"""
+    CREATE TRIGGER reports_search_insert AFTER INSERT ON reports BEGIN
+        INSERT INTO {SEARCH_TABLE} (rowid, {_COLS}) VALUES (new.rowid, {_NEW});
+    END
+    """,
+    f"""
+    CREATE TRIGGER reports_search_delete AFTER DELETE ON reports BEGIN
+        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, {_COLS})
+        VALUES ('delete', old.rowid, {_OLD});
+    END
+    """,
+    # Only header edits (resubmit) touch the index; state changes do not fire this.
+    f"""
+    CREATE TRIGGER reports_search_update AFTER UPDATE OF {_COLS} ON reports BEGIN
+        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, {_COLS})
+        VALUES ('delete', old.rowid, {_OLD});
+        INSERT INTO {SEARCH_TABLE} (rowid, {_COLS}) VALUES (new.rowid, {_NEW});
+    END
+    """,
+]
+
+
+def fts5_trigram_available(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite has FTS5 with the trigram tokenizer (3.34+, FTS5 compiled in)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.OperationalError:
+        return False
+    conn.execute("DROP TABLE temp.fts5_probe")
+    return True
+
+
+def has_search_index(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SEARCH_TABLE,)
+    ).fetchone()
+    return row is not None
+
+
 def _migrate_to_1(conn: sqlite3.Connection) -> None:
     for statement in _V1:
         conn.execute(statement)
+    # An SQLite without FTS5 still gets a working queue; search then falls back to LIKE.
+    if fts5_trigram_available(conn):
+        for statement in _SEARCH_V1:
+            conn.execute(statement)
 
 
 # MIGRATIONS[n] takes the database from version n to version n + 1.

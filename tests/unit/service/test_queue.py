@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.service import queue_schema
 from app.service.queue import (
     InvalidReportError,
     QueueError,
@@ -412,8 +413,41 @@ def test_list_filters_by_state_and_searches(queue: ReportQueue, clock: FakeTime)
     # LIKE wildcards in the search text are literal.
     assert queue.list(search="SN_0").total == 0
     assert queue.list(search="%").total == 0
+    assert queue.list(search="0_").total == 0  # too short for the index: LIKE, escaped
+    assert queue.list(search="-0").total == 12
     with pytest.raises(ValueError, match="unknown state"):
         queue.list(state="lost")
+
+
+def test_search_index_follows_resubmit_and_delete(queue: ReportQueue, clock: FakeTime) -> None:
+    r = report(sn="OLD-SERIAL", operator="Kari Nordmann")
+    queue.enqueue_files([batch([r])])
+    assert queue.list(search="nordmann").total == 1  # spaces and case do not matter
+    assert queue.list(search="ri No").total == 1
+    queue.claim_due(clock.now, 1)
+    queue.mark_rejected(r.id, T0, "bad serial")
+    queue.resubmit(r.id, json.dumps(wsjf(report_id=r.id, sn="NEW-SERIAL")).encode())
+    assert queue.list(search="OLD-SERIAL").total == 0
+    assert queue.list(search="new-serial").total == 1
+    assert queue.list(search='"quoted"').total == 0  # quotes cannot break the query
+    queue.delete(r.id)
+    assert queue.list(search="NEW-SERIAL").total == 0
+
+
+def test_search_without_fts5_falls_back_to_like(
+    db_path: Path, clock: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue_schema, "fts5_trigram_available", lambda conn: False)
+    with ReportQueue.open(db_path, now=clock) as q:
+        fill(q, clock, 12)
+        found = q.list(search="sn-01")
+        assert (found.total, {r.header.sn for r in found.rows}) == (2, {"SN-010", "SN-011"})
+        assert q.list(search="SN_0").total == 0
+    conn = sqlite3.connect(db_path)
+    try:
+        assert not queue_schema.has_search_index(conn)
+    finally:
+        conn.close()
 
 
 def test_headers_since_yields_in_start_order_across_chunks(
