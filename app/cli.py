@@ -16,7 +16,7 @@ from app import __version__
 from app.commands.exitcodes import EPILOG, Exit
 
 # The order here is the order in `--help`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("app.commands.config",)
 
 
 def build_parser() -> argparse.ArgumentParser:
