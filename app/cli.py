@@ -16,7 +16,10 @@ from app import __version__
 from app.commands.exitcodes import EPILOG, Exit
 
 # The order here is the order in `--help`.
-COMMAND_MODULES: tuple[str, ...] = ("app.commands.config",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.commands.config",
+    "app.commands.server",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

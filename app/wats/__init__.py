@@ -7,6 +7,7 @@ Every failure is a `WatsError` subclass that says what the caller should do; see
 """
 
 from app.wats._client import WatsClient, format_utc_offset
+from app.wats._diagnose import CheckResult, check_server, format_duration
 from app.wats._errors import (
     AuthenticationError,
     NotFoundError,
@@ -22,10 +23,11 @@ from app.wats._identity import basic_token, normalize_mac
 from app.wats._models import Ping, Process, SubmitResult
 from app.wats._report_body import ReportInput, SupportsToJson
 from app.wats._tls import explain_ssl_error, make_ssl_context
-from app.wats._urls import normalize_base_url, redact_url
+from app.wats._urls import check_proxy_url, normalize_base_url, redact_url
 
 __all__ = [
     "AuthenticationError",
+    "CheckResult",
     "NotFoundError",
     "Ping",
     "Process",
@@ -40,7 +42,10 @@ __all__ = [
     "WatsClient",
     "WatsError",
     "basic_token",
+    "check_proxy_url",
+    "check_server",
     "explain_ssl_error",
+    "format_duration",
     "format_utc_offset",
     "make_ssl_context",
     "normalize_base_url",

@@ -30,7 +30,7 @@ from app.wats._json import to_json_bytes
 from app.wats._models import Ping, Process, SubmitResult
 from app.wats._report_body import ReportInput, encode_report
 from app.wats._tls import make_ssl_context
-from app.wats._urls import normalize_base_url
+from app.wats._urls import check_proxy_url, normalize_base_url
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class WatsClient:
                 base_url=self.base_url,
                 headers=headers,
                 verify=make_ssl_context(verify),
-                proxy=proxy,
+                proxy=None if proxy is None else check_proxy_url(proxy),
                 # Honour HTTPS_PROXY/NO_PROXY when no proxy is configured: stations behind a
                 # corporate proxy often have it set system-wide.
                 trust_env=True,

@@ -39,12 +39,25 @@ def normalize_base_url(url: str) -> str:
 def redact_url(url: str) -> str:
     """`url` with any password replaced by `***`, for messages about a proxy URL."""
     parts = urlsplit(url)
-    if parts.password is None:
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
         return url
-    host = parts.hostname or ""
-    if ":" in host:  # an IPv6 address lost its brackets in .hostname
-        host = f"[{host}]"
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username}:***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
+
+
+def check_proxy_url(proxy: str) -> str:
+    """`proxy` if it is a usable proxy URL; ValueError (without the password) otherwise."""
+    parts = urlsplit(proxy.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(
+            f"the proxy URL {redact_url(proxy)} must start with http:// or https://, "
+            "e.g. http://proxy:3128"
+        )
+    if not parts.hostname:
+        raise ValueError(f"the proxy URL {redact_url(proxy)} has no host name")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"the proxy URL {redact_url(proxy)} has an invalid port") from exc
+    return proxy.strip()
