@@ -18,6 +18,7 @@ from app.commands.exitcodes import EPILOG, Exit
 # The order here is the order in `--help`.
 COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.config",
+    "app.commands.devserver",
     "app.commands.server",
 )
 

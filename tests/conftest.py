@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fixtures.devserver"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_SAMPLES = REPO_ROOT.parent / "shared" / "samples"
 
