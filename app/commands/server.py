@@ -71,7 +71,13 @@ def register(subparsers: Any) -> None:
 def run_check(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.wats import AuthenticationError, TlsError, TransientError, check_server
+    from app.wats import (
+        AuthenticationError,
+        TlsError,
+        TransientError,
+        check_server,
+        normalize_base_url,
+    )
 
     token = args.token or os.environ.get("WATS_STATION_TOKEN") or None
     verify: bool | str = False if args.insecure else (args.ca_bundle or True)
@@ -79,6 +85,7 @@ def run_check(args: argparse.Namespace) -> int:
         print("wats-station server check: --timeout must be more than 0", file=sys.stderr)
         return int(Exit.USAGE)
     try:
+        print(f"checking the WATS server at {normalize_base_url(args.server)}")
         results = asyncio.run(
             check_server(
                 args.server,
