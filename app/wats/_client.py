@@ -179,10 +179,13 @@ class WatsClient:
 
     def _unexpected(self, response: httpx.Response, problem: str) -> UnexpectedResponseError:
         request = response.request
+        what = RequestContext(
+            self.base_url, request.method, str(request.url), self.connect_timeout, 0
+        ).what
         snippet = truncate(response.content[:200].decode("utf-8", errors="replace"), 120)
         return UnexpectedResponseError(
-            f"the WATS server at {self.base_url} answered {request.method} "
-            f"{request.url.path} with a reply that {problem}: {snippet or '(empty)'}",
+            f"the WATS server at {self.base_url} answered {what} with a reply that "
+            f"{problem}: {snippet or '(empty)'}",
             url=str(request.url),
             status=response.status_code,
         )

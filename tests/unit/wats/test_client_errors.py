@@ -326,7 +326,9 @@ async def test_malformed_bodies_are_unexpected(mock_client, call, body, problem)
         with pytest.raises(UnexpectedResponseError) as info:
             await getattr(client, call)()
     assert problem in str(info.value)
-    assert str(info.value).startswith("the WATS server at https://wats.example.test/ answered GET")
+    assert str(info.value).startswith(
+        "the WATS server at https://wats.example.test/ answered GET api/"
+    )
 
 
 @pytest.mark.parametrize(
