@@ -17,9 +17,10 @@ from app.commands.exitcodes import EPILOG, Exit
 
 # The order here is the order in `--help`.
 COMMAND_MODULES: tuple[str, ...] = (
+    "app.commands.upload",
+    "app.commands.server",
     "app.commands.config",
     "app.commands.devserver",
-    "app.commands.server",
 )
 
 
