@@ -50,17 +50,23 @@ COMMON_PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("station", "Station name if the file has none (default: this station)"),
     ParameterSpec("location", "Location if the file has none"),
     ParameterSpec("purpose", "Purpose if the file has none"),
-    ParameterSpec("culture", "Number and date culture", "choice", "invariant",
-                  ("invariant", "en-US", "de-DE", "fr-FR", "nb-NO", "sv-SE")),
+    ParameterSpec(
+        "culture",
+        "Number and date culture",
+        "choice",
+        "invariant",
+        ("invariant", "en-US", "de-DE", "fr-FR", "nb-NO", "sv-SE"),
+    ),
     ParameterSpec("encoding", "File encoding", "str", "utf-8"),
-    ParameterSpec("validation_mode", "Over-long text", "choice", "truncate",
-                  ("truncate", "reject")),
+    ParameterSpec(
+        "validation_mode", "Over-long text", "choice", "truncate", ("truncate", "reject")
+    ),
 )
 
 
 @dataclass(frozen=True)
 class ConverterParameters:
-    """The effective parameters for one conversion: common fallbacks plus converter-specific keys."""
+    """Effective parameters of one conversion: common fallbacks plus converter-specific keys."""
 
     fallback_pn: str | None = None
     fallback_rev: str | None = None

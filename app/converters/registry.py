@@ -1,4 +1,4 @@
-"""Which converters exist: the built-in ones by name (plug-ins are added in app.converters.plugins)."""
+"""Which converters exist: the built-in ones by name (plug-ins come from app.converters.plugins)."""
 
 from __future__ import annotations
 

@@ -29,14 +29,21 @@ from filelock import FileLock, Timeout
 from app.core.config import SecretStoreKind, StationConfig
 from app.core.paths import InstancePaths
 
-SecretName = Literal["token", "proxy-password"]
+SecretName = Literal["token", "proxy-password", "client-credentials"]
 TOKEN: SecretName = "token"
 PROXY_PASSWORD: SecretName = "proxy-password"
+# base64("<mac>:<passcode>") issued when the station registers itself (wats-api §1.3).
+CLIENT_CREDENTIALS: SecretName = "client-credentials"
 
 TOKEN_ENV = "WATS_STATION_TOKEN"
 PROXY_PASSWORD_ENV = "WATS_STATION_PROXY_PASSWORD"
 SECRET_STORE_ENV = "WATS_STATION_SECRET_STORE"
-_ENV_OF: dict[str, str] = {TOKEN: TOKEN_ENV, PROXY_PASSWORD: PROXY_PASSWORD_ENV}
+CLIENT_CREDENTIALS_ENV = "WATS_STATION_CLIENT_CREDENTIALS"
+_ENV_OF: dict[str, str] = {
+    TOKEN: TOKEN_ENV,
+    PROXY_PASSWORD: PROXY_PASSWORD_ENV,
+    CLIENT_CREDENTIALS: CLIENT_CREDENTIALS_ENV,
+}
 
 SecretSource = Literal["environment", "keyring", "file"]
 _T = TypeVar("_T")

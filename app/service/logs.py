@@ -4,6 +4,7 @@ redaction so that no secret ever reaches a log line."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import logging.handlers
 import time
@@ -58,10 +59,8 @@ class LogBuffer(logging.Handler):
         }
         self.records.append(entry)
         for listener in list(self._listeners):
-            try:
+            with contextlib.suppress(Exception):  # never let a listener break logging
                 listener(entry)
-            except Exception:  # never let a listener break logging
-                pass
 
     def tail(self, lines: int = 200, level: str | None = None) -> list[dict[str, Any]]:
         wanted = logging.getLevelName(level.upper()) if level else 0

@@ -5,6 +5,7 @@ every hour (registering first when a registration is configured). DESIGN.md §3,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import platform
 import socket
@@ -41,7 +42,7 @@ def misc_info_xml(status: StatusModel) -> str:
     snap = status.current
     root = ET.Element("WATSStation", version=__version__)
     ET.SubElement(root, "Computer", name=socket.gethostname(), os=platform.platform())
-    ET.SubElement(root, "Queue", **{k: str(v) for k, v in snap.queue.items()})
+    ET.SubElement(root, "Queue", {k: str(v) for k, v in snap.queue.items()})
     converters = ET.SubElement(root, "Converters")
     for conv in snap.converters:
         ET.SubElement(
@@ -90,10 +91,8 @@ class ServerMonitor:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -110,10 +109,8 @@ class ServerMonitor:
                 await self.client_update_once()
                 next_update = time.monotonic() + self._client_update_s()
             delay = max(1.0, min(next_ping, next_update) - time.monotonic())
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def ping_once(self) -> None:
         from app.wats import AuthenticationError, WatsError
