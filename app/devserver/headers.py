@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from app.core.unit_yield import YieldRecord
@@ -17,7 +18,7 @@ RESULT_WORDS = {"P": "Passed", "F": "Failed", "E": "Error", "T": "Terminated"}
 RESULT_LETTERS = {word.lower(): letter for letter, word in RESULT_WORDS.items()}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReportHeader:
     uuid: str
     report_type: str  # "T" or "R", as in WSJF
@@ -53,7 +54,9 @@ class ReportHeader:
     def result_word(self) -> str:
         return RESULT_WORDS.get(self.result, self.result)
 
+    @cached_property
     def yield_record(self) -> YieldRecord:
+        # Cached: queries and yield read it for every stored report on every call.
         return YieldRecord(
             sn=self.sn,
             pn=self.pn,

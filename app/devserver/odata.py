@@ -62,7 +62,10 @@ class Token:
         if self.kind == "guid":
             return self.text.lower()
         if self.kind == "date":
-            return parse_time(self.text)
+            moment = parse_time(self.text)
+            if moment is None:
+                raise ODataError(f"$filter: {self.text!r} is not a valid date")
+            return moment
         if self.kind == "number":
             return float(self.text) if "." in self.text else int(self.text)
         lowered = self.text.lower()

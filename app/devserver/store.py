@@ -72,9 +72,7 @@ class ReportStore:
         """(run, passedInRun) of a stored test report; (0, 0) for repair reports."""
         if self._runs is None:
             self._runs = run_numbers(
-                s.header.yield_record()
-                for s in self.reports.values()
-                if s.header.report_type == "T"
+                s.header.yield_record for s in self.reports.values() if s.header.report_type == "T"
             )
         return self._runs.get(report_id, (0, 0))
 

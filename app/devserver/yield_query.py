@@ -216,7 +216,7 @@ def dynamic_yield(
         else:
             keys.append(DIMENSIONS[name])
     groups = group_yield(
-        (h.yield_record() for h in by_id.values()),
+        (h.yield_record for h in by_id.values()),
         keys,
         first_run_filter=lambda record: matches(by_id[record.report_id]),
     )

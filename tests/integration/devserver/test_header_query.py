@@ -131,6 +131,7 @@ def test_select_and_report_type(api: httpx.Client, history: list[dict[str, Any]]
         ({"$filter": "serialNumber like 'A'"}, ["unknown operator", "like"]),
         ({"$filter": "serialNumber eq 'A' xor"}, ["unexpected", "xor"]),
         ({"$filter": "serialNumber eq 'A"}, ["cannot read"]),
+        ({"$filter": "start ge 2025-13-45"}, ["2025-13-45", "not a valid date"]),
         ({"$top": "10001"}, ["$top", "10000"]),
         ({"$top": "ten"}, ["$top", "whole number"]),
         ({"$skip": "-1"}, ["$skip", "negative"]),
