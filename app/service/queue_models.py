@@ -257,28 +257,30 @@ def _epoch(value: object) -> float | None:
 
 
 def _failing_step(doc: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Name and path ("Group/Sub/Step", root excluded) of the step that failed the UUT.
+    """Name and path ("MainSequence Callback/Group/Step") of the step that failed the UUT.
 
-    Preference: the step named by `uut.stepIdCausedUUTFailure`, then the first step marked
-    `causedUUTFailure`, then (for a failed report) the first innermost failed step.
+    The same choice as `app.core.report_header`: the first step flagged
+    `causedUUTFailure`, else the step named by `uut.stepIdCausedUUTFailure`; and, for a
+    failed report that marks nothing (Import mode), the first innermost failed step.
     """
     root = doc.get("root")
     if not isinstance(root, Mapping):
         return None
-    unit = doc.get("uut") if isinstance(doc.get("uut"), Mapping) else {}
+    unit = doc.get("uut")
     wanted = _int(unit.get("stepIdCausedUUTFailure")) if isinstance(unit, Mapping) else None
-    if wanted is not None:
-        for step, path in _walk(root, ()):
-            if _int(step.get("id")) == wanted:
-                return _named(step, path)
-    for step, path in _walk(root, ()):
+    top = (_text(root.get("name")) or "?",)
+    steps = [(root, top), *_walk(root, top)]
+    for step, path in steps:
         if step.get("causedUUTFailure") is True:
             return _named(step, path)
+    if wanted is not None:
+        for step, path in steps:
+            if _int(step.get("id")) == wanted:
+                return _named(step, path)
     if str(doc.get("result") or "").upper() not in {"F", "E", "T"}:
         return None
-    # No step is marked: take the first failed step in tree order that has no failed child
-    # (the innermost one, where the failure happened rather than where it propagated to).
-    for step, path in _walk(root, ()):
+    # Take the innermost step: where the failure happened, not where it propagated to.
+    for step, path in steps[1:]:
         if _failed(step) and not any(_failed(child) for child in _children(step)):
             return _named(step, path)
     return None
@@ -287,7 +289,7 @@ def _failing_step(doc: Mapping[str, Any]) -> tuple[str, str] | None:
 def _walk(
     step: Mapping[str, Any], path: tuple[str, ...]
 ) -> Iterator[tuple[Mapping[str, Any], tuple[str, ...]]]:
-    """Depth-first, in tree order; `path` excludes the root."""
+    """The steps below `step`, depth-first in tree order, each with its path of names."""
     for child in _children(step):
         child_path = (*path, _text(child.get("name")) or "?")
         yield child, child_path

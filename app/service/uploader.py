@@ -93,7 +93,11 @@ class UploaderStatus:
 
 
 class Uploader:
-    """Uploads due reports from `queue` through `client`. Start with `await start()`."""
+    """Uploads due reports from `queue` through `client`. Start with `await start()`.
+
+    `executor` runs the queue's synchronous calls (None: the loop's default executor).
+    `min_timer_interval_s` only exists so fast tests can shrink the 1 s timer spacing.
+    """
 
     def __init__(
         self,
@@ -104,6 +108,7 @@ class Uploader:
         backoff: Backoff | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         executor: Executor | None = None,
+        min_timer_interval_s: float = MIN_TIMER_INTERVAL_S,
     ) -> None:
         self._queue = queue
         self._client = client
@@ -111,6 +116,7 @@ class Uploader:
         self._backoff = backoff or Backoff()
         self._concurrency = _valid_concurrency(concurrency)
         self._executor = executor
+        self._min_timer_interval = min_timer_interval_s
         self._listeners: list[Callable[[UploaderStatus], None]] = []
         self._status = UploaderStatus()
         self._wake_event = asyncio.Event()
@@ -274,7 +280,7 @@ class Uploader:
             return None  # nothing queued: no timer at all
         delay = min(max(due - self._clock.time(), 0.0), MAX_TIMER_S)
         if self._last_timer_wake is not None:
-            delay = max(delay, self._last_timer_wake + MIN_TIMER_INTERVAL_S - mono)
+            delay = max(delay, self._last_timer_wake + self._min_timer_interval - mono)
         return max(delay, 0.0)
 
     async def _sleep_until_woken(self, timeout: float | None) -> None:

@@ -63,21 +63,24 @@ def test_header_of_a_failing_report_names_the_step_by_id() -> None:
         batch_sn="LOT-118",
         socket_index=0,
         failing_step_name="Idle current",
-        failing_step_path="Power rails/Idle current",
+        failing_step_path="MainSequence Callback/Power rails/Idle current",
     )
 
 
 def test_failing_step_falls_back_to_the_marked_then_the_innermost_failed_step() -> None:
     marked = json.loads(json.dumps(RICH))
-    marked["uut"]["stepIdCausedUUTFailure"] = None
-    assert ReportHeader.from_wsjf(marked).failing_step_path == "Power rails/Idle current"
+    marked["uut"]["stepIdCausedUUTFailure"] = 2  # the flag wins over the id, as in app.core
+    header = ReportHeader.from_wsjf(marked)
+    assert header.failing_step_path == "MainSequence Callback/Power rails/Idle current"
+    del marked["root"]["steps"][1]["steps"][1]["causedUUTFailure"]
+    assert ReportHeader.from_wsjf(marked).failing_step_name == "Power rails"
 
     # The real FAT sample marks nothing; its failed leaf sits under a passed group.
     sample = json.loads(sample_path("wsjf-uut-minimal.json").read_bytes())
     header = ReportHeader.from_wsjf(sample)
     assert (header.failing_step_name, header.failing_step_path) == (
         "Multiple tests",
-        "Pass/Fail tests/Multiple tests",
+        "MainSequence Callback/Pass/Fail tests/Multiple tests",
     )
     # Lenient "…00.Z" startUTC from Virinco's samples.
     assert header.start_utc == datetime(2020, 1, 1, 8, tzinfo=UTC).timestamp()
