@@ -18,9 +18,11 @@ effect of parsing: `ensure_id`, `replace_invalid_dates`.
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -38,12 +40,14 @@ from pydantic.alias_generators import to_camel
 from app.core.report_errors import ReportError, error_from_validation
 from app.core.report_types import (
     CompOp,
+    LenientBool,
     LenientCompOp,
     LenientGroup,
     LenientMeasurementStatus,
     LenientResult,
     LenientStepStatus,
     LocalDateTime,
+    NullIsEmpty,
     OptionalFloat,
     OptionalInt,
     OptionalInt16,
@@ -73,6 +77,7 @@ __all__ = [
     "MiscInfo",
     "NumericMeasurement",
     "Report",
+    "ReportBase",
     "ReportError",
     "SequenceCall",
     "Step",
@@ -161,7 +166,7 @@ class SequenceCall(WsjfModel):
 class ChartSeries(WsjfModel):
     """One series; `xdata`/`ydata` are ";"-separated numbers with "." as decimal point."""
 
-    data_type: str = "XYG"
+    data_type: str | None = "XYG"
     name: str | None = None
     xdata: str | None = None
     ydata: str | None = None
@@ -174,7 +179,7 @@ class Chart(WsjfModel):
     x_unit: str | None = None
     y_label: str | None = None
     y_unit: str | None = None
-    series: list[ChartSeries] = Field(default_factory=list)
+    series: Annotated[list[ChartSeries], NullIsEmpty] = Field(default_factory=list)
 
 
 class Attachment(WsjfModel):
@@ -228,7 +233,7 @@ class AdditionalData(WsjfModel):
     """Free-form structured data: `additionalData` on a report, `additionalResults` on a step."""
 
     name: str | None = None
-    props: list[AdditionalDataProperty] = Field(default_factory=list)
+    props: Annotated[list[AdditionalDataProperty], NullIsEmpty] = Field(default_factory=list)
 
 
 class Step(WsjfModel):
@@ -250,7 +255,7 @@ class Step(WsjfModel):
     error_message: str | None = None
     report_text: str | None = None
     ts_guid: str | None = None
-    caused_uut_failure: bool = Field(default=False, alias="causedUUTFailure")
+    caused_uut_failure: LenientBool = Field(default=False, alias="causedUUTFailure")
     caused_seq_failure: bool | None = None
     interactive_exe_num: OptionalInt = None
     interactive_exe_num_format: str | None = None
@@ -401,11 +406,11 @@ class ReportBase(WsjfModel):
     purpose: str | None = None
     start: LocalDateTime | None = None
     start_utc: UtcDateTime | None = Field(default=None, alias="startUTC")
-    misc_infos: list[MiscInfo] = Field(default_factory=list)
-    sub_units: list[SubUnit] = Field(default_factory=list)
-    assets: list[Asset] = Field(default_factory=list)
-    binary_data: list[BinaryData] = Field(default_factory=list)
-    additional_data: list[AdditionalData] = Field(default_factory=list)
+    misc_infos: Annotated[list[MiscInfo], NullIsEmpty] = Field(default_factory=list)
+    sub_units: Annotated[list[SubUnit], NullIsEmpty] = Field(default_factory=list)
+    assets: Annotated[list[Asset], NullIsEmpty] = Field(default_factory=list)
+    binary_data: Annotated[list[BinaryData], NullIsEmpty] = Field(default_factory=list)
+    additional_data: Annotated[list[AdditionalData], NullIsEmpty] = Field(default_factory=list)
     # Output-only: the server fills these on export and ignores them on submit.
     origin: str | None = Field(default=None, exclude=True)
     product_name: str | None = Field(default=None, exclude=True)
@@ -485,15 +490,35 @@ def parse_report(data: bytes | str | Mapping[str, Any]) -> UUTReport | UURReport
             raw = bytes(data)
             if raw.startswith(b"\xef\xbb\xbf"):  # Windows tools write a UTF-8 BOM
                 raw = raw[3:]
-            return _REPORT.validate_json(raw)
+            with _no_gc_pauses(len(raw)):
+                return _REPORT.validate_json(raw)
         if isinstance(data, str):
-            return _REPORT.validate_json(data.removeprefix("\ufeff"))
+            with _no_gc_pauses(len(data)):
+                return _REPORT.validate_json(data.removeprefix("\ufeff"))
         return _REPORT.validate_python(dict(data))
     except ValidationError as exc:
         retried = _retry_with_type_letter_upper(data, exc)
         if retried is not None:
             return retried
         raise error_from_validation(exc) from None
+
+
+_LARGE_DOCUMENT = 256 * 1024
+
+
+@contextmanager
+def _no_gc_pauses(size: int) -> Iterator[None]:
+    # Building tens of thousands of models triggers the cyclic collector over and over, which
+    # costs up to half the parse time of a large report; the models hold no reference cycles,
+    # so the collector has nothing to find until we are done. Restores the previous state.
+    if size < _LARGE_DOCUMENT or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _retry_with_type_letter_upper(

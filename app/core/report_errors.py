@@ -96,6 +96,8 @@ def _describe(error: ErrorDetails) -> tuple[str | None, str]:
             prefix = f"{field}." if field else ""
             return prefix + match["field"], match["problem"]
         return field, message.removeprefix("Value error, ")
+    if error.get("input", "") is None and kind.endswith("_type"):
+        return field, "must not be null"
     problem = _PROBLEM_BY_TYPE.get(kind)
     if problem is None:
         problem = message.replace("Input should be", "must be", 1)

@@ -155,8 +155,10 @@ _STATUS_WORDS: dict[str, str] = {
 }
 
 
-def _letter_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
+def _letter_of(allowed: tuple[str, ...], default: str | None) -> Callable[[Any], str]:
     def letter(value: Any) -> str:
+        if default is not None and (value is None or _is_blank(value)):
+            return default
         if isinstance(value, str):
             text = value.strip().upper()
             text = _STATUS_WORDS.get(text, text)
@@ -167,10 +169,10 @@ def _letter_of(allowed: tuple[str, ...]) -> Callable[[Any], str]:
     return letter
 
 
-def _lenient_letter(letters: Any) -> _FastPathFirst:
+def _lenient_letter(letters: Any, default: str | None = None) -> _FastPathFirst:
     allowed: tuple[str, ...] = get_args(letters)
     return _FastPathFirst(
-        _letter_of(allowed), "wsjf_letter", "must be one of " + ", ".join(allowed)
+        _letter_of(allowed, default), "wsjf_letter", "must be one of " + ", ".join(allowed)
     )
 
 
@@ -178,7 +180,26 @@ def _lenient_letter(letters: Any) -> _FastPathFirst:
 LenientStepStatus = Annotated[StepStatus, _lenient_letter(StepStatus)]
 LenientMeasurementStatus = Annotated[MeasurementStatus, _lenient_letter(MeasurementStatus)]
 LenientResult = Annotated[ReportResult, _lenient_letter(ReportResult)]
-LenientGroup = Annotated[StepGroup, _lenient_letter(StepGroup)]
+# The C# model's group is a non-nullable char: a null or blank group is the main group.
+LenientGroup = Annotated[StepGroup, _lenient_letter(StepGroup, default="M")]
+
+
+def _none_is_false(value: object) -> bool:
+    if value is None:
+        return False
+    raise ValueError("not true or false")
+
+
+LenientBool = Annotated[bool, _FastPathFirst(_none_is_false, "wsjf_bool", "not true or false")]
+"""A flag; null (written by some exporters) reads as false."""
+
+
+def _none_is_empty(value: object) -> object:
+    return [] if value is None else value
+
+
+NullIsEmpty = BeforeValidator(_none_is_empty)
+"""For list fields: Newtonsoft writes an unset list as null; read it as an empty list."""
 
 # ---------------------------------------------------------------- numbers
 

@@ -345,6 +345,28 @@ def test_unknown_step_type_is_a_generic_step_with_all_common_fields() -> None:
     assert written == step
 
 
+def test_nulls_the_csharp_exporter_writes_are_read() -> None:
+    # Newtonsoft writes unset lists and chars as null in exports.
+    document = minimal()
+    document.update(miscInfos=None, subUnits=None, assets=None, binaryData=None)
+    document["additionalData"] = [{"name": "x", "props": None}]
+    document["root"].update(group=None, causedUUTFailure=None)
+    document["root"]["steps"][0]["chart"] = {"chartType": "Line", "series": None}
+    report = parse_uut(document)
+    assert (report.misc_infos, report.sub_units, report.assets, report.binary_data) == (
+        [],
+        [],
+        [],
+        [],
+    )
+    assert report.additional_data[0].props == []
+    assert report.root.group == "M"
+    assert report.root.caused_uut_failure is False
+    written = report.to_wsjf()
+    assert written["miscInfos"] == []
+    assert written["root"]["group"] == "M"
+
+
 def test_unknown_keys_are_dropped() -> None:
     document = minimal()
     document["someVendorKey"] = 1
@@ -412,6 +434,12 @@ def test_process_name_alone_is_enough() -> None:
         ),
         (lambda d: d["root"].update(steps={}), "root.steps: not a list", "root.steps"),
         (lambda d: d.update(uut=[]), "uut: not an object", "uut"),
+        (lambda d: d.update(pn=None), "pn: must not be null", "pn"),
+        (
+            lambda d: d["root"].update(causedUUTFailure="maybe"),
+            "root.causedUUTFailure: not true or false (got 'maybe')",
+            "root.causedUUTFailure",
+        ),
     ],
 )
 def test_errors_name_the_field_in_one_line(

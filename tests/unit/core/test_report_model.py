@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import uuid
@@ -12,6 +13,7 @@ import pytest
 
 from app.core.report import (
     CompOp,
+    ReportError,
     Step,
     UURReport,
     UUTReport,
@@ -398,3 +400,32 @@ def test_reports_can_be_built_in_python_with_snake_case_names() -> None:
         "causedUUTFailure": False,
     }
     assert "id" not in written  # no id until ensure_id gives one
+
+
+# ---------------------------------------------------------------- large documents
+
+
+def large_document(valid: bool = True) -> bytes:
+    document = json.loads(MINIMAL_UUT)
+    document["root"]["reportText"] = "x" * 300_000  # over the size that pauses the collector
+    if not valid:
+        document["pn"] = None
+    return json.dumps(document).encode()
+
+
+def test_parsing_a_large_report_leaves_the_garbage_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    assert parse_report(large_document()).pn == "PN-100"
+    assert gc.isenabled()
+    with pytest.raises(ReportError, match=r"^pn: must not be null$"):
+        parse_report(large_document(valid=False))
+    assert gc.isenabled()
+
+
+def test_a_disabled_garbage_collector_stays_disabled() -> None:
+    gc.disable()
+    try:
+        parse_report(large_document())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
