@@ -1,0 +1,184 @@
+"""IPC benchmark: a real IpcServer in its own process (QCoreApplication + qasync, as in the
+worker), measured from a client over the real local socket.
+
+Prints one JSON object:
+- status_p50_ms / status_p99_ms: round trip of a `status`-like request returning ~2 KB,
+  one request at a time (target p50 <= 2 ms);
+- requests_per_s: `ping` requests on one connection, pipelined (target >= 5,000/s).
+
+Run: `.venv/bin/python bench/ipc.py [--calls N] [--pipelined N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+INSTANCE = "bench"
+
+# `python bench/ipc.py` puts bench/ first on sys.path, where bench/queue.py would shadow the
+# standard library's queue module (which qasync and concurrent.futures import).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+
+def status_payload() -> dict[str, Any]:
+    """About 2 KB, shaped like the worker's status reply."""
+    return {
+        "state": "ok",
+        "uploads_paused": False,
+        "server": {"url": "https://wats.example.com", "reachable": True, "latency_ms": 41.5},
+        "queue": {"queued": 12, "uploading": 2, "rejected": 0, "uploaded_today": 1234},
+        "converters": [
+            {
+                "name": f"line-{i}",
+                "converter": "wsjf",
+                "enabled": True,
+                "watch_folder": f"C:/TestData/line-{i}/out",
+                "files_done": 1000 + i,
+                "files_failed": i,
+                "last_file": f"C:/TestData/line-{i}/out/UUT-{i:05d}.json",
+            }
+            for i in range(10)
+        ],
+        "alarms": [],
+    }
+
+
+def serve() -> int:
+    """The server process."""
+    import qasync
+    from PySide6.QtCore import QCoreApplication
+
+    from app.ipc.protocol import NoParams
+    from app.service.ipc_server import IpcServer
+
+    app = QCoreApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    server = IpcServer(INSTANCE)
+
+    async def status(_params: NoParams) -> dict[str, Any]:
+        return status_payload()
+
+    def stop() -> None:
+        server.close()
+        loop.stop()
+
+    async def shutdown(_params: NoParams) -> bool:
+        loop.call_later(0.05, stop)
+        return True
+
+    server.register("status", status)
+    server.register("shutdown", shutdown)
+    server.start()
+    print("READY", flush=True)
+    with loop:
+        loop.run_forever()
+    return 0
+
+
+def wait_ready(process: subprocess.Popen[str], timeout: float = 30.0) -> None:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = process.stdout.readline()
+    if line.strip() != "READY" or time.monotonic() > deadline:
+        raise SystemExit(f"the benchmark server did not start: {line!r}")
+
+
+def measure_status(calls: int) -> tuple[float, float, int]:
+    from app.ipc.blocking import BlockingIpcClient
+
+    with BlockingIpcClient(INSTANCE, timeout=10) as client:
+        reply_bytes = len(json.dumps(client.call("status"), separators=(",", ":")))
+        for _ in range(200):  # warm-up
+            client.call("status")
+        samples: list[float] = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            client.call("status")
+            samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return statistics.median(samples), p99, reply_bytes
+
+
+def measure_pipelined(total: int, window: int = 1000) -> float:
+    """Requests/s with up to `window` requests in flight on one connection."""
+    from app.ipc.blocking import LineConnection
+    from app.ipc.names import socket_address
+    from app.ipc.protocol import encode_request
+
+    lines = [encode_request(i, "ping") for i in range(total)]
+    seen: set[int] = set()
+    with LineConnection.open(socket_address(INSTANCE), timeout=10) as connection:
+        start = time.perf_counter()
+        sent = 0
+        while len(seen) < total:
+            if sent < total and sent - len(seen) < window // 2:
+                batch = lines[sent : sent + window // 2]
+                connection.send(b"".join(batch), timeout=30)
+                sent += len(batch)
+            reply = json.loads(connection.receive(timeout=30))
+            if "result" not in reply:
+                raise SystemExit(f"unexpected reply: {reply}")
+            seen.add(reply["id"])
+        elapsed = time.perf_counter() - start
+    return total / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--pipelined", type=int, default=30000)
+    args = parser.parse_args()
+    if args.serve:
+        return serve()
+    with tempfile.TemporaryDirectory(prefix="wats-ipc-bench-") as home:
+        os.environ["WATS_STATION_HOME"] = home
+        server = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        try:
+            wait_ready(server)
+            p50, p99, reply_bytes = measure_status(args.calls)
+            rate = measure_pipelined(args.pipelined)
+            from app.ipc.blocking import BlockingIpcClient
+
+            with BlockingIpcClient(INSTANCE) as client:
+                client.call("shutdown")
+            server.wait(timeout=10)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    print(
+        json.dumps(
+            {
+                "status_p50_ms": round(p50, 3),
+                "status_p99_ms": round(p99, 3),
+                "requests_per_s": round(rate),
+                "status_reply_bytes": reply_bytes,
+                "status_calls": args.calls,
+                "pipelined_requests": args.pipelined,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
