@@ -25,6 +25,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -97,9 +98,11 @@ _INSERT_REPORT = (
 )
 
 # Every sort order is served by an index (queue_schema.py), so a page costs ~limit reads.
+# "created" is insertion order, i.e. rowid order: the same as created_at order unless the
+# wall clock stepped back, and unlike created_at also the order the search index keeps.
 SORTS: dict[str, str] = {
-    "created_desc": "r.created_at DESC, r.rowid DESC",
-    "created_asc": "r.created_at ASC, r.rowid ASC",
+    "created_desc": "r.rowid DESC",
+    "created_asc": "r.rowid ASC",
     "start_desc": "r.start_utc DESC, r.rowid DESC",
     "start_asc": "r.start_utc ASC, r.rowid ASC",
 }
@@ -369,15 +372,13 @@ class ReportQueue:
         """One page of header rows (no payloads) and the total matching the filter."""
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
-        where, params = _filter(state, search, indexed=self._indexed_search)
+        query = _listing(state, search, sort, indexed=self._indexed_search)
         with self._lock:
             conn = self._db()
-            count_sql = f"SELECT count(*) FROM reports r{where}"
-            total = int(conn.execute(count_sql, params).fetchone()[0])
+            total = int(conn.execute(query.count_sql, query.count_params).fetchone()[0])
             rows = conn.execute(
-                f"SELECT {_SELECT_ROW} FROM reports r{where} ORDER BY {SORTS[sort]} "
-                "LIMIT ? OFFSET ?",
-                (*params, max(0, limit), max(0, offset)),
+                f"{query.page_sql} LIMIT ? OFFSET ?",
+                (*query.page_params, max(0, limit), max(0, offset)),
             ).fetchall()
         return Page(rows=[_report_row(r) for r in rows], total=total)
 
@@ -645,29 +646,58 @@ def _upsert_file(
     )
 
 
-def _filter(state: str | None, search: str | None, *, indexed: bool) -> tuple[str, tuple[Any, ...]]:
-    clauses: list[str] = []
-    params: list[Any] = []
+@dataclass(frozen=True)
+class _Listing:
+    count_sql: str
+    count_params: tuple[Any, ...]
+    page_sql: str  # without LIMIT/OFFSET
+    page_params: tuple[Any, ...]
+
+
+def _listing(state: str | None, search: str | None, sort: str, *, indexed: bool) -> _Listing:
+    """The SQL of one listing. With the search index, the index drives the query, in its
+    own rowid order for the "created" sorts: a term found in 14,000 of 100,000 reports
+    still costs one index walk that stops after the page, not 14,000 row lookups."""
+    state_params: tuple[Any, ...] = ()
     if state:
         try:
-            params.append(ReportState(state).value)
+            state_params = (ReportState(state).value,)
         except ValueError:
             raise ValueError(
                 f"unknown state {state!r}; use one of {', '.join(s.value for s in ReportState)}"
             ) from None
-        clauses.append("r.state = ?")
     text = (search or "").strip()
+    order = SORTS[sort]
     if indexed and len(text) >= _MIN_INDEXED_SEARCH:
-        # One FTS5 string token: a trigram phrase, i.e. a case-insensitive substring.
-        clauses.append(
-            f"r.rowid IN (SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ?)"
+        # One FTS5 string: a trigram phrase, i.e. a case-insensitive substring match.
+        phrase = '"' + text.replace('"', '""') + '"'
+        source = (
+            f"FROM {SEARCH_TABLE} s CROSS JOIN reports r ON r.rowid = s.rowid "
+            f"WHERE s.{SEARCH_TABLE} MATCH ?" + (" AND r.state = ?" if state_params else "")
         )
-        params.append('"' + text.replace('"', '""') + '"')
-    elif text:
+        params = (phrase, *state_params)
+        if state_params:
+            count_sql, count_params = f"SELECT count(*) {source}", params
+        else:
+            count_sql = f"SELECT count(*) FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ?"
+            count_params = (phrase,)
+        order = order.replace("r.rowid", "s.rowid")
+        return _Listing(
+            count_sql, count_params, f"SELECT {_SELECT_ROW} {source} ORDER BY {order}", params
+        )
+    clauses = ["r.state = ?"] if state_params else []
+    params = state_params
+    if text:
         pattern = "%" + _escape_like(text) + "%"
         clauses.append("(" + " OR ".join(f"r.{c} LIKE ? ESCAPE '\\'" for c in SEARCH_COLUMNS) + ")")
-        params.extend(pattern for _ in SEARCH_COLUMNS)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+        params = (*params, *(pattern for _ in SEARCH_COLUMNS))
+    where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    return _Listing(
+        f"SELECT count(*) FROM reports r{where}",
+        params,
+        f"SELECT {_SELECT_ROW} FROM reports r{where} ORDER BY {order}",
+        params,
+    )
 
 
 def _escape_like(text: str) -> str:

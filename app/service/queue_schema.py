@@ -60,9 +60,9 @@ _V1 = [
     """,
     # Due queued reports: claim_due and next_due_time.
     "CREATE INDEX ix_reports_due ON reports (state, next_attempt_at)",
-    # Listing sorted by creation or start time, with and without a state filter.
-    "CREATE INDEX ix_reports_created ON reports (created_at)",
-    "CREATE INDEX ix_reports_state_created ON reports (state, created_at)",
+    # Listing: newest first is rowid order (no index needed); within a state, this index
+    # is in rowid order too (SQLite appends the rowid to every index key). By start time:
+    "CREATE INDEX ix_reports_state ON reports (state)",
     "CREATE INDEX ix_reports_start ON reports (start_utc)",
     # Yield queries: a process over a time window; a unit's history.
     "CREATE INDEX ix_reports_yield ON reports (process_code, start_utc)",
