@@ -44,8 +44,8 @@ def _refuse_doctype(data: bytes) -> None:
             "the XML file has a document type declaration (DOCTYPE); result files with "
             "DTDs or entities are refused for safety"
         ) from None
-    except expat.ExpatError:
-        # Malformed prolog: the full parse below reports it with its line number.
+    except (expat.ExpatError, LookupError, ValueError):
+        # Malformed prolog or unknown encoding: the full parse below reports it.
         return
 
 

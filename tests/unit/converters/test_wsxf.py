@@ -266,6 +266,7 @@ def test_missing_station_and_process_come_from_the_parameters() -> None:
         (b"", "empty"),
         (b"<Reports><Report", "not valid XML"),
         (b"<TestResults/>", "not a WSXF file"),
+        (b'<?xml version="1.0" encoding="tf-8"?><Reports/>', "not valid XML: unknown encoding"),
         (b"<Reports/>", "no <Report>"),
         (
             b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
