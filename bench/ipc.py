@@ -25,7 +25,7 @@ from typing import Any
 
 INSTANCE = "bench"
 
-# `python bench/ipc.py` puts bench/ first on sys.path, where bench/queue.py would shadow the
+# `python bench/ipc.py` puts bench/ first on sys.path, where bench/queue_db.py would shadow the
 # standard library's queue module (which qasync and concurrent.futures import).
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]

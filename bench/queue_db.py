@@ -1,6 +1,6 @@
 """Queue benchmark: enqueue throughput with fsync, and browsing speed on 100,000 reports.
 
-Run: `.venv/bin/python bench/queue.py [--rows 100000] [--dir DIR]`. Prints one JSON object.
+Run: `.venv/bin/python bench/queue_db.py [--rows 100000] [--dir DIR]`. Prints one JSON object.
 Times are medians of several runs, in milliseconds unless the key says otherwise.
 """
 
