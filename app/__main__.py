@@ -1,13 +1,41 @@
-"""The one entry point of the executable: `--service` is the worker, a command is the CLI."""
+"""The one entry point of the executable.
+
+- `wats-station --service [--instance NAME]` is the background worker (DESIGN.md §1);
+- `wats-station COMMAND ...` is the command line.
+"""
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing
 import sys
 from collections.abc import Sequence
 
 
+def _service_args(args: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="wats-station --service",
+        description="Run the WATS Station worker: watch folders, convert, queue and upload.",
+    )
+    parser.add_argument("--service", action="store_true", required=True)
+    parser.add_argument("--instance", default="default", help="station instance (default: default)")
+    return parser.parse_args(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Converter children are started with 'spawn'; a frozen executable must recognise them.
+    multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--service" in args:
+        from app.core.paths import InstanceNameError
+        from app.service.main import run_service
+
+        ns = _service_args(args)
+        try:
+            return run_service(ns.instance)
+        except InstanceNameError as exc:
+            print(f"wats-station: {exc}", file=sys.stderr)
+            return 2
     from app.cli import main as cli_main
 
     return cli_main(args)

@@ -17,6 +17,7 @@ from app.commands.exitcodes import EPILOG, Exit
 
 # The order here is the order in `--help`.
 COMMAND_MODULES: tuple[str, ...] = (
+    "app.commands.demo",
     "app.commands.upload",
     "app.commands.server",
     "app.commands.config",

@@ -1,0 +1,328 @@
+"""The worker: composes config, queue, pipeline, uploader, timers and IPC into one service.
+
+Lifecycle: starting → running → stopping → stopped (DESIGN.md §1, §3). Runs on a qasync loop
+over a QCoreApplication; this module itself is plain asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from app import __version__
+from app.core.config import StationConfig, effective
+from app.core.config_store import ConfigStore
+from app.core.paths import InstancePaths
+from app.core.secrets import CLIENT_CREDENTIALS, get_secret, get_token, set_secret
+from app.service.queue import ReportQueue
+from app.service.server_monitor import ServerMonitor
+from app.service.status import StatusModel, WorkerStatus
+from app.service.uploader import Uploader, UploaderStatus
+
+if TYPE_CHECKING:
+    from app.service.logs import LogBuffer, SecretRedactor
+    from app.wats import WatsClient
+
+Publish = Callable[[str, Any], object]
+
+log = logging.getLogger("wats.worker")
+
+STOP_GRACE_S = 10.0
+PRUNE_EVERY_S = 24 * 3600.0
+COUNTS_DEBOUNCE_S = 0.2
+
+
+class _NoServer:
+    """The uploader's client while no server is configured: never called (uploads paused)."""
+
+    async def submit_wsjf(self, payload: bytes) -> Any:  # pragma: no cover - guarded
+        from app.wats import TransientError
+
+        raise TransientError("no WATS server is configured", status=None, url="")
+
+
+class Worker:
+    def __init__(
+        self,
+        instance: str,
+        paths: InstancePaths,
+        *,
+        redactor: SecretRedactor | None = None,
+        publish: Publish | None = None,
+        logs: LogBuffer | None = None,
+    ) -> None:
+        self.instance = instance
+        self.paths = paths
+        self._redactor = redactor
+        self._publish: Publish = publish or (lambda topic, data: None)
+        self.store = ConfigStore(paths)
+        self.saved_config: StationConfig = self.store.load()
+        self.config: StationConfig = effective(self.saved_config, os.environ)
+        self.status = StatusModel(WorkerStatus(instance, os.getpid(), __version__))
+        self.db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="queue")
+        self.queue = ReportQueue.open(paths.queue_db)
+        self._client: WatsClient | None = None
+        self._client_key: tuple[Any, ...] | None = None
+        self.uploader = Uploader(
+            self.queue,
+            _NoServer(),
+            concurrency=self.config.uploads.concurrency,
+            executor=self.db,
+        )
+        self.monitor = ServerMonitor(
+            self.status,
+            lambda: self._client,
+            station_name=lambda: self.config.station.name,
+            registration=self._registration_due,
+            on_registered=self._registered,
+            ping_s=lambda: float(self.config.timers.ping_s),
+            client_update_s=lambda: float(self.config.timers.client_update_s),
+        )
+        self._stop_requested = asyncio.Event()
+        self._counts_pending = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Future[Any]] = set()
+        self.uploader.on_change(self._uploader_changed)
+        self.status.on_change(self._status_changed)
+        self._status_pending = False
+        self._last_alarms: set[tuple[str, str]] = set()
+        if logs is not None:
+            logs.on_record(self._publish_log)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self.status.update(worker_state="starting")
+        self._apply_server_config()
+        await self.uploader.start()
+        self.monitor.start()
+        self._tasks.append(asyncio.ensure_future(self._prune_loop()))
+        self.refresh_counts()
+        self.status.update(worker_state="running")
+        log.info("worker %s started (instance %s, pid %d)", __version__, self.instance, os.getpid())
+
+    def request_stop(self, reason: str = "request") -> None:
+        if not self._stop_requested.is_set():
+            log.info("stop requested (%s)", reason)
+            self._stop_requested.set()
+
+    async def wait_stopped(self) -> None:
+        await self._stop_requested.wait()
+
+    async def stop(self) -> None:
+        self.status.update(worker_state="stopping")
+        await self.monitor.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.uploader.stop(STOP_GRACE_S)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        self.db.shutdown(wait=True)
+        self.queue.close()
+        self.status.update(worker_state="stopped")
+        log.info("worker stopped")
+
+    def _spawn(self, coro: Any) -> None:
+        """Run a fire-and-forget coroutine, keeping a reference until it is done."""
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # ------------------------------------------------------------------ config
+
+    def reload_config(self) -> bool:
+        """Re-read config.json and apply what changed; True when something changed."""
+        saved = self.store.load()
+        new = effective(saved, os.environ)
+        if new == self.config and saved == self.saved_config:
+            return False
+        old = self.config
+        self.saved_config, self.config = saved, new
+        log.info("configuration changed: applying")
+        if new.uploads.concurrency != old.uploads.concurrency:
+            self.uploader.set_concurrency(new.uploads.concurrency)
+        self._apply_server_config()
+        return True
+
+    def _apply_server_config(self) -> None:
+        """Build a new client when the URL, token, proxy or TLS settings changed."""
+        cfg = self.config
+        token = self._credentials(cfg)
+        key = (
+            cfg.server.url,
+            token,
+            cfg.server.proxy,
+            cfg.server.verify_tls,
+            cfg.server.ca_bundle,
+            cfg.uploads.connect_timeout_s,
+            cfg.uploads.post_timeout_s,
+        )
+        paused_by_user = cfg.uploads.paused
+        if key != self._client_key:
+            old = self._client
+            self._client_key = key
+            self._client = None
+            if cfg.server.url:
+                from app.wats import WatsClient
+
+                verify: bool | str = cfg.server.verify_tls
+                if verify and cfg.server.ca_bundle:
+                    verify = str(cfg.server.ca_bundle)
+                self._client = WatsClient(
+                    cfg.server.url,
+                    token,
+                    proxy=cfg.server.proxy,
+                    verify=verify,
+                    connect_timeout=cfg.uploads.connect_timeout_s,
+                    post_timeout=cfg.uploads.post_timeout_s,
+                    user_agent=f"wats-station/{__version__}",
+                )
+                self.uploader.set_client(self._client)
+                self.status.update(
+                    server_url=cfg.server.url, server_state="unknown", server_version=None
+                )
+                self.status.clear_alarm("auth_failed")
+                self.monitor.poke()
+            else:
+                self.status.update(server_url=None, server_state="not_configured")
+            if old is not None:
+                self._spawn(old.aclose())
+        if self._client is None or paused_by_user:
+            self.uploader.pause()
+        else:
+            self.uploader.resume()
+
+    def set_uploads_paused(self, paused: bool) -> None:
+        """Pause or resume uploads; saved in the config so a restart keeps the choice."""
+
+        def change(cfg: StationConfig) -> StationConfig:
+            return cfg.model_copy(
+                update={"uploads": cfg.uploads.model_copy(update={"paused": paused})}
+            )
+
+        self.store.update(change)
+        self.reload_config()
+
+    def _credentials(self, cfg: StationConfig) -> str | None:
+        try:
+            secret: str | None = None
+            if cfg.server.registration.enabled:
+                secret = get_secret(self.paths, cfg, CLIENT_CREDENTIALS)
+            secret = secret or get_token(self.paths, cfg)
+            if self._redactor is not None:
+                self._redactor.add(secret)
+            return secret
+        except Exception as exc:  # keyring missing: say so, keep converting and queueing
+            self.status.raise_alarm("auth_failed", f"cannot read the server token: {exc}")
+            return None
+
+    def _registration_due(self) -> bool:
+        cfg = self.config
+        if not cfg.server.registration.enabled:
+            return False
+        try:
+            return not get_secret(self.paths, cfg, CLIENT_CREDENTIALS)
+        except Exception:
+            return False
+
+    def _registered(self, mac: str, passcode: str) -> None:
+        from app.wats import basic_token
+
+        set_secret(self.paths, self.config, CLIENT_CREDENTIALS, basic_token(mac, passcode))
+        self._client_key = None  # rebuild the client with the new credentials
+        self._apply_server_config()
+
+    # ------------------------------------------------------------------ status
+
+    def _publish_log(self, entry: dict[str, Any]) -> None:
+        self._publish("log", entry)
+
+    def _status_changed(self) -> None:
+        """Push the status to subscribers; alarms also go out as their own events."""
+        alarms = {(a.kind, a.subject) for a in self.status.current.alarms}
+        for alarm in self.status.current.alarms:
+            if (alarm.kind, alarm.subject) not in self._last_alarms:
+                self._publish(
+                    "alarm",
+                    {
+                        "raised": True,
+                        "kind": alarm.kind,
+                        "subject": alarm.subject,
+                        "message": alarm.message,
+                    },
+                )
+        for kind, subject in self._last_alarms - alarms:
+            self._publish("alarm", {"raised": False, "kind": kind, "subject": subject})
+        self._last_alarms = alarms
+        if self._status_pending:
+            return
+        self._status_pending = True
+
+        def _send() -> None:
+            self._status_pending = False
+            self._publish("status", self.status.snapshot())
+
+        # Coalesce a burst of changes into one event (well inside the 100 ms budget).
+        asyncio.get_running_loop().call_later(0.02, _send)
+
+    def _uploader_changed(self, st: UploaderStatus) -> None:
+        state = str(st.state.value if hasattr(st.state, "value") else st.state)
+        fields: dict[str, Any] = {"uploads": state, "uploaded_session": st.uploaded}
+        if state == "auth_failed":
+            fields["server_state"] = "auth_failed"
+            self.status.raise_alarm(
+                "auth_failed",
+                "the server refused the token: uploads are paused until a valid token is set",
+            )
+        elif self.status.has_alarm("auth_failed") and state != "auth_failed":
+            self.status.clear_alarm("auth_failed")
+        if st.last_error:
+            fields["last_error"] = st.last_error
+        self.status.update(**fields)
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
+        """Re-count the queue soon (coalesces bursts of changes into one query)."""
+        if self._counts_pending:
+            return
+        self._counts_pending = True
+
+        async def _refresh() -> None:
+            await asyncio.sleep(COUNTS_DEBOUNCE_S)
+            self._counts_pending = False
+            counts = await asyncio.get_running_loop().run_in_executor(self.db, self.queue.counts)
+            self.status.set_queue_counts(counts)
+            self._update_rejected_alarm(counts.get("rejected", 0))
+
+        self._spawn(_refresh())
+
+    def _update_rejected_alarm(self, rejected: int) -> None:
+        if rejected:
+            self.status.raise_alarm(
+                "reports_rejected",
+                f"{rejected} report(s) rejected by the server: see the queue, fix and resubmit",
+            )
+        else:
+            self.status.clear_alarm("reports_rejected")
+
+    # ------------------------------------------------------------------ timers
+
+    async def _prune_loop(self) -> None:
+        while True:
+            days = self.config.pipeline.keep_uploaded_days
+            cutoff = time.time() - days * 86400
+            pruned = await asyncio.get_running_loop().run_in_executor(
+                self.db, self.queue.prune, cutoff
+            )
+            if pruned:
+                log.info(
+                    "pruned the payload of %d uploaded report(s) older than %d days", pruned, days
+                )
+            await asyncio.sleep(PRUNE_EVERY_S)
