@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.devserver"]
+pytest_plugins = ["tests.fixtures.devserver", "tests.fixtures.worker"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_SAMPLES = REPO_ROOT.parent / "shared" / "samples"
