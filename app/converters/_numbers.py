@@ -51,6 +51,8 @@ def uses_decimal_comma(culture: str) -> bool:
 def parse_float(text: str, culture: str = "invariant") -> float:
     """A number as the given culture writes it; NaN and infinities in their usual spellings."""
     raw = text.strip()
+    if _PLAIN_NUMBER.fullmatch(raw):
+        return float(raw)  # the common case, whatever the culture
     if not raw:
         raise ValueError("empty value where a number was expected")
     special = _SPECIAL.get(raw.lower())
