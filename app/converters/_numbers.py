@@ -211,6 +211,11 @@ def parse_datetime(text: str, culture: str = "invariant") -> datetime:
     raw = text.strip()
     if not raw:
         raise ValueError("empty value where a date was expected")
+    if len(raw) >= 19 and raw[4] == "-" and raw[10] in "T ":
+        try:
+            return datetime.fromisoformat(raw)  # the common case, in C
+        except ValueError:
+            pass  # odd fraction lengths, ".Z", …: the patterns below read those
     try:
         match = _ISO.fullmatch(raw)
         if match:
