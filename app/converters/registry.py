@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from app.converters.atml import AtmlConverter
 from app.converters.base import Converter
+from app.converters.teradyne_i3070 import TeradyneI3070Converter
 from app.converters.wsjf import WsjfConverter
+from app.converters.wstf import WstfConverter
+from app.converters.wsxf import WsxfConverter
 
-BUILTIN: tuple[type[Converter], ...] = (WsjfConverter,)
+BUILTIN: tuple[type[Converter], ...] = (
+    WsjfConverter,
+    WsxfConverter,
+    WstfConverter,
+    AtmlConverter,
+    TeradyneI3070Converter,
+)
 
 
 class UnknownConverterError(LookupError):
