@@ -762,13 +762,14 @@ def _group_key(reference: str) -> str:
 
 
 def _failure_step(match: re.Match[str]) -> JsonDict:
+    # A pass/fail step: its verdict is the tester's and stays F in Active mode too.
     return {
         "group": "M",
-        "stepType": "ET_SVT",
+        "stepType": "ET_PFT",
         "name": _FAILURES[match["key"].upper()],
         "status": "F",
         "reportText": match["info"] or None,
-        "stringMeas": [{"name": None, "status": "F", "value": match["info"], "compOp": "LOG"}],
+        "booleanMeas": [{"name": None, "status": "F"}],
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 from app.converters.base import ConversionError
 from app.converters.teradyne_i3070 import TeradyneI3070Converter
 from app.core.report import UUTReport
+from app.core.verdict import apply_verdicts
 from tests.unit.converters._support import DATA, all_steps, only_uut, run, step
 
 I3070 = TeradyneI3070Converter()
@@ -126,11 +127,21 @@ def test_classic_log_failures(classic: list[UUTReport]) -> None:
     second = classic[1]
     shorts = step(second, "Failures", "SHORTS test, failed")
     assert (shorts.status, shorts.report_text) == ("F", "SHORTS test, failed: nodes 12 and 14")
+    assert shorts.step_type == "ET_PFT"
     assert shorts.caused_uut_failure is True
     assert second.uut.step_id_caused_uut_failure == shorts.id
     high = step(second, "R-Group", "R2(R)")
     assert (high.status, high.error_message) == ("F", "MEAS R")
     assert step(second, "R-Group", "R1(R)").report_text == "retested"
+
+
+def test_classic_failure_line_stays_the_cause_when_verdicts_are_recomputed() -> None:
+    second = run(I3070, DATA / "i3070-classic.ict", mode="active")[1]
+    assert isinstance(second, UUTReport)
+    apply_verdicts(second)  # what the pipeline does in Active mode
+    shorts = step(second, "Failures", "SHORTS test, failed")
+    assert (second.result, shorts.status) == ("F", "F")
+    assert second.uut.step_id_caused_uut_failure == shorts.id
 
 
 def test_classic_return_to_diagnose_takes_the_verdict_from_the_steps() -> None:
