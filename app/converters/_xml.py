@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from xml.parsers import expat
 
-from app.converters.base import ConversionError
+from app.converters.base import ConversionError, ConverterSource
 
 
 class _PrologDone(Exception):
@@ -23,7 +23,7 @@ class _DoctypeFound(Exception):
     pass
 
 
-def _refuse_doctype(data: bytes) -> None:
+def _refuse_doctype(data: bytes | str) -> None:
     parser = expat.ParserCreate()
 
     def on_doctype(*_args: object) -> None:
@@ -49,8 +49,23 @@ def _refuse_doctype(data: bytes) -> None:
         return
 
 
-def parse_xml(data: bytes) -> ET.Element:
-    """The root element of `data`, or ConversionError with the line of the first XML error."""
+def read_xml(source: ConverterSource) -> ET.Element:
+    """The root element of a source file.
+
+    The XML declaration names the file's encoding; a non-UTF-8 `encoding` parameter overrides
+    it, for testers that write their code page but declare (or omit) something else.
+    """
+    configured = (source.parameters.encoding or "utf-8").lower().replace("_", "-")
+    if configured in ("utf-8", "utf8", "utf-8-sig"):
+        return parse_xml(source.read_bytes())
+    return parse_xml(source.read_text())
+
+
+def parse_xml(data: bytes | str) -> ET.Element:
+    """The root element of `data`, or ConversionError with the line of the first XML error.
+
+    Text (already decoded) is parsed as it is, whatever its XML declaration says.
+    """
     if not data.strip():
         raise ConversionError("the file is empty")
     _refuse_doctype(data)

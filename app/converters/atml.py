@@ -29,7 +29,7 @@ from app.converters._common import (
     guarded,
 )
 from app.converters._numbers import parse_bool, parse_datetime, parse_float
-from app.converters._xml import child, children, local_name, namespace_of, parse_xml, text_of
+from app.converters._xml import child, children, local_name, namespace_of, read_xml, text_of
 from app.converters.base import ConversionError, Converter, ConverterSource, Report
 from app.core.report import UUTReport, iter_steps, number_steps
 
@@ -78,7 +78,7 @@ class AtmlConverter(Converter):
         return guarded(lambda: self._convert(source))
 
     def _convert(self, source: ConverterSource) -> list[Report]:
-        root = parse_xml(source.read_bytes())
+        root = read_xml(source)
         name = local_name(root.tag)
         space = namespace_of(root.tag).lower()
         if name not in ("TestResultsCollection", "TestResults") or not (

@@ -32,7 +32,7 @@ from app.converters._numbers import (
     parse_float,
     parse_int,
 )
-from app.converters._xml import child, children, local_name, parse_xml, text_of
+from app.converters._xml import child, children, local_name, read_xml, text_of
 from app.converters.base import ConversionError, Converter, ConverterSource, Report
 
 WSXF_NAMESPACE = "http://wats.virinco.com/schemas/WATS/Report/wsxf"
@@ -112,7 +112,7 @@ class WsxfConverter(Converter):
         return guarded(lambda: self._convert(source))
 
     def _convert(self, source: ConverterSource) -> list[Report]:
-        root = parse_xml(source.read_bytes())
+        root = read_xml(source)
         name = local_name(root.tag)
         if name == "Reports":
             elements = children(root, "Report")

@@ -303,6 +303,17 @@ def test_bad_files_give_a_readable_reason(data: bytes, reason: str) -> None:
         run(WSXF, data)
 
 
+def test_encoding_parameter_overrides_a_wrong_declaration() -> None:
+    data = (
+        '<?xml version="1.0" encoding="utf-8"?><Reports><Report type="UUT" SN="S\u00f8" PN="P"'
+        ' Rev="R" Start="2020-01-01T08:00:00Z" Result="Passed"><Process Code="10"/>'
+        '<Step Id="0" Name="r" StepType="SequenceCall" Status="Passed"/></Report></Reports>'
+    ).encode("cp1252")
+    with pytest.raises(ConversionError, match="not valid XML"):
+        run(WSXF, data)
+    assert only_uut(run(WSXF, data, encoding="cp1252")).sn == "S\u00f8"
+
+
 def test_sniff() -> None:
     assert WSXF.sniff(sample_path("wsxf-uut.xml").read_bytes()[:4096]) >= 0.9
     assert WSXF.sniff(sample_path("atml-2.02.xml").read_bytes()[:4096]) == 0.0
