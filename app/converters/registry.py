@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 from app.converters.atml import AtmlConverter
 from app.converters.base import Converter
+from app.converters.plugins import PluginProblem, load_plugins
+from app.converters.table import TableConverter
 from app.converters.teradyne_i3070 import TeradyneI3070Converter
 from app.converters.wsjf import WsjfConverter
 from app.converters.wstf import WstfConverter
@@ -11,6 +16,7 @@ from app.converters.wsxf import WsxfConverter
 
 BUILTIN: tuple[type[Converter], ...] = (
     WsjfConverter,
+    TableConverter,
     WsxfConverter,
     WstfConverter,
     AtmlConverter,
@@ -33,3 +39,15 @@ def get_converter(name: str) -> type[Converter]:
         return converters[name]
     except KeyError:
         raise UnknownConverterError(name, sorted(converters)) from None
+
+
+def all_converters(
+    plugin_dirs: Iterable[str | Path] = (),
+) -> tuple[dict[str, type[Converter]], list[PluginProblem]]:
+    """Built-ins and plug-ins (folders, then entry points) by name, and the plug-in problems.
+
+    A plug-in never replaces a built-in: one with a built-in's name is reported instead.
+    """
+    builtins = builtin_converters()
+    plugins, problems = load_plugins(plugin_dirs, taken=builtins)
+    return {**builtins, **plugins}, problems
