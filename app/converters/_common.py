@@ -131,13 +131,3 @@ def guarded(read: Callable[[], list[Report]]) -> list[Report]:
     if not reports:
         raise ConversionError("the file holds no reports")
     return reports
-
-
-def parse_or_fail(
-    parse: Callable[[str], Any], text: str, what: str, line: int | None = None
-) -> Any:
-    """Run a _numbers parser; a ValueError becomes ConversionError naming `what`."""
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise ConversionError(f"{what}: {exc}", line=line) from None

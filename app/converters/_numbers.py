@@ -77,24 +77,12 @@ def parse_float(text: str, culture: str = "invariant") -> float:
     return value
 
 
-def parse_optional_float(text: str | None, culture: str = "invariant") -> float | None:
-    if text is None or not text.strip():
-        return None
-    return parse_float(text, culture)
-
-
 def parse_int(text: str, culture: str = "invariant") -> int:
     """A whole number; `3.0` is accepted, `3.5` is not."""
     value = parse_float(text, culture)
     if not math.isfinite(value) or value != int(value):
         raise ValueError(f"{text.strip()!r} is not a whole number")
     return int(value)
-
-
-def parse_optional_int(text: str | None, culture: str = "invariant") -> int | None:
-    if text is None or not text.strip():
-        return None
-    return parse_int(text, culture)
 
 
 _TRUE: Final = frozenset({"true", "1", "yes", "y", "passed", "pass", "p", "ok", "-1"})
@@ -108,12 +96,6 @@ def parse_bool(text: str) -> bool:
     if word in _FALSE:
         return False
     raise ValueError(f"{text.strip()!r} is not true or false")
-
-
-def parse_optional_bool(text: str | None) -> bool | None:
-    if text is None or not text.strip():
-        return None
-    return parse_bool(text)
 
 
 # ---------------------------------------------------------------- dates
