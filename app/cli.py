@@ -19,6 +19,7 @@ from app.commands.exitcodes import EPILOG, Exit
 COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.demo",
     "app.commands.upload",
+    "app.commands.convert",
     "app.commands.server",
     "app.commands.config",
     "app.commands.devserver",
