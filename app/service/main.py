@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from typing import Any
 
 log = logging.getLogger("wats.service")
 
@@ -42,15 +43,18 @@ def run_service(instance: str = "default") -> int:
         print(f"wats-station: cannot start the worker: {exc}", file=sys.stderr)
         ipc.close()
         return 1
-    register_methods(ipc, worker, logs)
+    methods = register_methods(ipc, worker, logs)
     # Someone else now owns our socket (a second worker after ours vanished from disk): the
     # queue must have one writer, so this one bows out.
     ipc.listen_lost.connect(lambda why: worker.request_stop(f"socket taken over: {why}"))
     waker = SignalWaker(worker.request_stop)
+    config_watch = _watch_config(paths.config_dir, worker)
 
     async def main() -> None:
+        methods.start()
         await worker.start()
         await worker.wait_stopped()
+        await methods.aclose()
         await worker.stop()
         await ipc.aclose()
 
@@ -59,4 +63,38 @@ def run_service(instance: str = "default") -> int:
             loop.run_until_complete(main())
         finally:
             waker.close()
+            config_watch.deleteLater()
+    if methods.restart_requested:
+        # Only now: the socket and the queue are released, so the next worker can take them.
+        from app.service.restart import restart
+
+        return restart(instance)
     return 0
+
+
+def _watch_config(config_dir: Any, worker: Any) -> Any:
+    """Apply config.json changes made by the CLI or GUI live (DESIGN.md §5).
+
+    The store replaces the file atomically, so the directory is watched, not the file; a
+    short single-shot timer coalesces the burst of changes one save makes.
+    """
+    from PySide6.QtCore import QFileSystemWatcher, QTimer
+
+    from app.core.config import ConfigError
+
+    watcher = QFileSystemWatcher([str(config_dir)])
+    debounce = QTimer(watcher)
+    debounce.setSingleShot(True)
+    debounce.setInterval(100)
+
+    def reload() -> None:
+        try:
+            worker.reload_config()
+        except ConfigError as exc:
+            log.error("the changed configuration is not valid, keeping the old one: %s", exc)
+        except Exception:
+            log.exception("applying the changed configuration failed")
+
+    debounce.timeout.connect(reload)
+    watcher.directoryChanged.connect(lambda _path: debounce.start())
+    return watcher

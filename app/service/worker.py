@@ -7,11 +7,13 @@ over a QCoreApplication; this module itself is plain asyncio.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import __version__
@@ -19,9 +21,11 @@ from app.core.config import StationConfig, effective
 from app.core.config_store import ConfigStore
 from app.core.paths import InstancePaths
 from app.core.secrets import CLIENT_CREDENTIALS, get_secret, get_token, set_secret
-from app.service.queue import ReportQueue
+from app.service.conversion import ConversionPool
+from app.service.pipeline import Pipeline, PipelineCallbacks, QueueStore
+from app.service.queue_events import ObservedQueue
 from app.service.server_monitor import ServerMonitor
-from app.service.status import StatusModel, WorkerStatus
+from app.service.status import ConverterStatus, StatusModel, WorkerStatus
 from app.service.uploader import Uploader, UploaderStatus
 
 if TYPE_CHECKING:
@@ -34,6 +38,8 @@ log = logging.getLogger("wats.worker")
 
 STOP_GRACE_S = 10.0
 PRUNE_EVERY_S = 24 * 3600.0
+# Converter child processes: two keep one core converting while the other commits/uploads.
+CONVERSION_PROCESSES = 2
 COUNTS_DEBOUNCE_S = 0.2
 
 
@@ -65,7 +71,8 @@ class Worker:
         self.config: StationConfig = effective(self.saved_config, os.environ)
         self.status = StatusModel(WorkerStatus(instance, os.getpid(), __version__))
         self.db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="queue")
-        self.queue = ReportQueue.open(paths.queue_db)
+        # Observed: IPC clients get a `queue` event after every change (queue_events.py).
+        self.queue = ObservedQueue.open(paths.queue_db)
         self._client: WatsClient | None = None
         self._client_key: tuple[Any, ...] | None = None
         self.uploader = Uploader(
@@ -87,6 +94,27 @@ class Worker:
         self._counts_pending = False
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Future[Any]] = set()
+        self.pool = ConversionPool(
+            size=CONVERSION_PROCESSES,
+            timeout_s=float(self.config.pipeline.convert_timeout_s),
+            plugin_dirs=[paths.plugin_dir],
+        )
+        self.pipeline = Pipeline(
+            QueueStore(self.queue),
+            self.pool,
+            station_name=self.config.station.name,
+            callbacks=PipelineCallbacks(
+                on_reports_queued=self._reports_queued,
+                on_file_done=self._file_done,
+                on_file_failed=self._file_failed,
+                on_alarm=self._pipeline_alarm,
+                on_alarm_cleared=self._pipeline_alarm_cleared,
+                on_state_change=self._pipeline_changed,
+            ),
+            settle_ms=self.config.pipeline.settle_ms,
+            rescan_s=float(self.config.timers.rescan_s),
+            db_executor=self.db,
+        )
         self.uploader.on_change(self._uploader_changed)
         self.status.on_change(self._status_changed)
         self._status_pending = False
@@ -100,6 +128,7 @@ class Worker:
         self.status.update(worker_state="starting")
         self._apply_server_config()
         await self.uploader.start()
+        await self.pipeline.start(self.config.converters, station=self.config)
         self.monitor.start()
         self._tasks.append(asyncio.ensure_future(self._prune_loop()))
         self.refresh_counts()
@@ -116,11 +145,14 @@ class Worker:
 
     async def stop(self) -> None:
         self.status.update(worker_state="stopping")
+        # Stop taking new files first; files not yet committed stay where they are.
+        await self.pipeline.stop()
         await self.monitor.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.uploader.stop(STOP_GRACE_S)
+        await self.pool.close()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -148,6 +180,8 @@ class Worker:
         log.info("configuration changed: applying")
         if new.uploads.concurrency != old.uploads.concurrency:
             self.uploader.set_concurrency(new.uploads.concurrency)
+        self.pool.timeout_s = float(new.pipeline.convert_timeout_s)
+        self.pipeline.apply_config(new.converters, station=new)
         self._apply_server_config()
         return True
 
@@ -210,6 +244,10 @@ class Worker:
         self.store.update(change)
         self.reload_config()
 
+    def credentials_changed(self) -> None:
+        """The token was stored or cleared (token.set): use it from now on."""
+        self._apply_server_config()
+
     def _credentials(self, cfg: StationConfig) -> str | None:
         try:
             secret: str | None = None
@@ -238,6 +276,51 @@ class Worker:
         set_secret(self.paths, self.config, CLIENT_CREDENTIALS, basic_token(mac, passcode))
         self._client_key = None  # rebuild the client with the new credentials
         self._apply_server_config()
+
+    # ------------------------------------------------------------------ pipeline hooks
+
+    def _reports_queued(self, count: int) -> None:
+        self.uploader.notify_new_reports()
+        self.refresh_counts()
+
+    def _file_done(self, path: Path, report_ids: list[str]) -> None:
+        self._publish(
+            "file",
+            {
+                "path": str(path),
+                "outcome": "done",
+                "report_ids": report_ids,
+                "converter": self._converter_of(path),
+            },
+        )
+
+    def _file_failed(self, path: Path, reason: str) -> None:
+        self._publish(
+            "file",
+            {
+                "path": str(path),
+                "outcome": "failed",
+                "reason": reason,
+                "converter": self._converter_of(path),
+            },
+        )
+
+    def _converter_of(self, path: Path) -> str | None:
+        for conv in self.config.converters:
+            if path.is_relative_to(conv.watch_folder):
+                return conv.name
+        return None
+
+    def _pipeline_alarm(self, kind: str, message: str, subject: str) -> None:
+        self.status.raise_alarm(kind, message, subject)
+
+    def _pipeline_alarm_cleared(self, kind: str, subject: str) -> None:
+        self.status.clear_alarm(kind, subject)
+
+    def _pipeline_changed(self) -> None:
+        self.status.set_converters(
+            [ConverterStatus(**dataclasses.asdict(s)) for s in self.pipeline.stats()]
+        )
 
     # ------------------------------------------------------------------ status
 
