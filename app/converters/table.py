@@ -317,6 +317,7 @@ class _TableReader:
         self.header: list[str] | None = None
         self.header_line: int | None = None
         self.index: dict[str, int] = {}  # field or column role → 0-based column
+        self._cells: dict[str, tuple[str, int | None, str]] = {}  # see _cell_source
         self.number_culture = "invariant"
 
     # ---------------------------------------------------------------- file level
@@ -505,14 +506,25 @@ class _TableReader:
 
     def _cell(self, row: _Row, role: str) -> tuple[str, str]:
         """(stripped text, label) of a row's cell for a step column or row-level field."""
+        found = self._cells.get(role)
+        if found is None:
+            found = self._cells[role] = self._cell_source(role)
+        fixed, index, label = found
+        if index is None:
+            return fixed, label
+        cells = row.cells
+        return (cells[index].strip() if index < len(cells) else ""), label
+
+    def _cell_source(self, role: str) -> tuple[str, int | None, str]:
+        # (fixed text, column index or None, label), worked out once per role: every row
+        # asks for up to ten cells, so this is the converter's innermost loop.
         source = self.mapping.columns.get(role)
         if source is not None and source.kind == "value":
-            return (source.value or "").strip(), f"the fixed {role} value"
+            return (source.value or "").strip(), None, f"the fixed {role} value"
         index = self.index.get(role)
         if index is None:
-            return "", role
-        text = row.cells[index].strip() if index < len(row.cells) else ""
-        return text, self._label(index)
+            return "", None, role
+        return "", index, self._label(index)
 
     # ---------------------------------------------------------------- grouping
 
