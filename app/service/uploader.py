@@ -204,6 +204,10 @@ class Uploader:
         self._wake()
         self._publish()
 
+    def set_backoff(self, backoff: Backoff) -> None:
+        """New backoff numbers (config change); applies from the next failure on."""
+        self._backoff = backoff
+
     def set_concurrency(self, concurrency: int) -> None:
         self._concurrency = _valid_concurrency(concurrency)
         self._wake()

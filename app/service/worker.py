@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app import __version__
+from app.core.backoff import Backoff, BackoffPolicy
 from app.core.config import StationConfig, effective
 from app.core.config_store import ConfigStore
 from app.core.paths import InstancePaths
@@ -41,6 +42,12 @@ PRUNE_EVERY_S = 24 * 3600.0
 # Converter child processes: two keep one core converting while the other commits/uploads.
 CONVERSION_PROCESSES = 2
 COUNTS_DEBOUNCE_S = 0.2
+
+
+def _backoff_of(config: StationConfig) -> Backoff:
+    return Backoff(
+        BackoffPolicy(base_s=config.uploads.backoff_base_s, cap_s=config.uploads.backoff_cap_s)
+    )
 
 
 class _NoServer:
@@ -79,6 +86,7 @@ class Worker:
             self.queue,
             _NoServer(),
             concurrency=self.config.uploads.concurrency,
+            backoff=_backoff_of(self.config),
             executor=self.db,
         )
         self.monitor = ServerMonitor(
@@ -174,12 +182,19 @@ class Worker:
         saved = self.store.load()
         new = effective(saved, os.environ)
         if new == self.config and saved == self.saved_config:
+            # The token lives outside config.json (keyring or secrets file): check it anyway.
+            self._apply_server_config()
             return False
         old = self.config
         self.saved_config, self.config = saved, new
         log.info("configuration changed: applying")
         if new.uploads.concurrency != old.uploads.concurrency:
             self.uploader.set_concurrency(new.uploads.concurrency)
+        if (new.uploads.backoff_base_s, new.uploads.backoff_cap_s) != (
+            old.uploads.backoff_base_s,
+            old.uploads.backoff_cap_s,
+        ):
+            self.uploader.set_backoff(_backoff_of(new))
         self.pool.timeout_s = float(new.pipeline.convert_timeout_s)
         self.pipeline.apply_config(new.converters, station=new)
         self._apply_server_config()
