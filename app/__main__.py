@@ -1,6 +1,7 @@
 """The one entry point of the executable.
 
 - `wats-station --service [--instance NAME]` is the background worker (DESIGN.md §1);
+- `wats-station --windows-service` is the Windows service that runs that worker;
 - `wats-station COMMAND ...` is the command line.
 """
 
@@ -26,6 +27,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Converter children are started with 'spawn'; a frozen executable must recognise them.
     multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--windows-service" in args:
+        # Started by the Windows service manager (`wats-station service install --system`).
+        from app.service.windows_service import main as windows_service_main
+
+        return windows_service_main(args)
     if "--service" in args:
         from app.core.paths import InstanceNameError
         from app.service.main import run_service

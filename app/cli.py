@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.convert",
     "app.commands.server",
     "app.commands.config",
+    "app.commands.service",
     "app.commands.devserver",
 )
 
