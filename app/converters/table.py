@@ -234,7 +234,7 @@ def decode_table(data: bytes, encoding: str, *, lenient: bool = False) -> str:
         line = before.count("\n") + 1
         column = len(before) - (before.rfind("\n") + 1) + 1
         raise ConversionError(
-            f"column {column}: the file is not valid {encoding} text (byte "
+            f"character {column}: the file is not valid {encoding} text (byte "
             f"0x{data[exc.start]:02x}); set the converter's encoding parameter (e.g. cp1252)",
             line=line,
         ) from None
@@ -761,10 +761,14 @@ class _TableReader:
         try:
             return parse_float(text, self.number_culture)
         except ValueError as exc:
-            hint = ""
             if "," in text and self.number_culture == "invariant":
-                hint = " (for a decimal comma set the decimal parameter to comma)"
-            raise ConversionError(f"{label}: {exc}{hint}", line=line) from None
+                raise ConversionError(
+                    f"{label}: {text.strip()[:40]!r} is not a number with a decimal point; for "
+                    "a decimal comma set the decimal parameter to comma (or the culture, e.g. "
+                    "de-DE)",
+                    line=line,
+                ) from None
+            raise ConversionError(f"{label}: {exc}", line=line) from None
 
     def _optional_number(self, text: str) -> float | None:
         if not text:

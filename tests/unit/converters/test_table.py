@@ -276,7 +276,7 @@ def test_wrong_encoding_names_line_and_column() -> None:
     ansi = "Step,Value,Unit\nI,3,µA\n".encode("cp1252")
     problem = error(ansi)
     assert problem.line == 2
-    assert str(problem).startswith("line 2: column 5: ")
+    assert str(problem).startswith("line 2: character 5: ")
     assert "encoding" in str(problem)
 
 
@@ -516,3 +516,50 @@ def test_fuzz_truncated_and_mutated(
     for position, value in flips:
         data[position % len(data)] = value
     check(bytes(data[:cut]), params)
+
+
+# ---------------------------------------------------------------- docs/converters/table.md
+
+GERMAN = """Prüfplatz: EOL-3
+Auftrag;PCB-100
+Seriennr;Datum;Uhrzeit;Messpunkt;Messwert;Einheit;Min;Max;Ergebnis
+A1001;01.03.2025;07:05:11;U 5V;5,02;V;4,9;5,1;OK
+;;;I Ruhe;0,412;A;;0,35;NOK
+A1002;01.03.2025;07:06:40;U 5V;4,98;V;4,9;5,1;OK
+;;;I Ruhe;0,300;A;;0,35;OK
+"""
+GERMAN_MAPPING = {
+    "fallback_rev": "A",
+    "header_fields": {
+        "sn": "Seriennr",
+        "pn": {"key": "Auftrag"},
+        "station": {"key": "Prüfplatz"},
+        "start": {"column": "Datum", "format": "%d.%m.%Y"},
+        "start_time": {"column": "Uhrzeit", "format": "%H:%M:%S"},
+    },
+    "columns": {"name": "Messpunkt", "value": "Messwert", "unit": "Einheit", "status": "Ergebnis"},
+}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_the_documented_german_example(encoding: str) -> None:
+    reports = convert(GERMAN.encode(encoding), encoding=encoding, **GERMAN_MAPPING)
+    assert [(r.sn, r.pn, r.rev, r.machine_name, r.result) for r in reports] == [
+        ("A1001", "PCB-100", "A", "EOL-3", "F"),
+        ("A1002", "PCB-100", "A", "EOL-3", "P"),
+    ]
+    first = reports[0]
+    assert first.start is not None
+    assert first.start.replace(tzinfo=None) == datetime(2025, 3, 1, 7, 5, 11)
+    idle = step(first, "I Ruhe")
+    assert idle.numeric_meas[0].low_limit == 0.35  # type: ignore[index]
+    assert idle.caused_uut_failure is True
+
+
+def test_the_documented_file_name_example() -> None:
+    fields = {
+        "sn": {"filename": "^(?P<sn>[^_]+)_(?P<rev>[^_]+)_"},
+        "rev": {"filename": "^[^_]+_(?P<rev>[^_]+)_"},
+    }
+    report = only_uut(convert(BASIC, "UNIT12_C_2025-03-01.csv", header_fields=fields))
+    assert (report.sn, report.rev) == ("UNIT12", "C")
