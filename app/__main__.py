@@ -2,6 +2,7 @@
 
 - `wats-station --service [--instance NAME]` is the background worker (DESIGN.md §1);
 - `wats-station --windows-service` is the Windows service that runs that worker;
+- `wats-station [--instance NAME] [--minimized]` (no command) is the desktop GUI;
 - `wats-station COMMAND ...` is the command line.
 """
 
@@ -20,6 +21,21 @@ def _service_args(args: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--service", action="store_true", required=True)
     parser.add_argument("--instance", default="default", help="station instance (default: default)")
+    return parser.parse_args(args)
+
+
+def _gui_args(args: list[str]) -> argparse.Namespace | None:
+    """The GUI's arguments when no command is given (only --instance and --minimized)."""
+    rest = list(args)
+    while rest:
+        token = rest.pop(0)
+        if token == "--instance" and rest:
+            rest.pop(0)
+        elif token != "--minimized" and not token.startswith("--instance="):
+            return None
+    parser = argparse.ArgumentParser(prog="wats-station")
+    parser.add_argument("--instance", default="default")
+    parser.add_argument("--minimized", action="store_true")
     return parser.parse_args(args)
 
 
@@ -42,6 +58,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         except InstanceNameError as exc:
             print(f"wats-station: {exc}", file=sys.stderr)
             return 2
+    gui = _gui_args(args)
+    if gui is not None:
+        from app.core.paths import InstanceNameError, validate_instance_name
+
+        try:
+            validate_instance_name(gui.instance)
+        except InstanceNameError as exc:
+            print(f"wats-station: {exc}", file=sys.stderr)
+            return 2
+        from app.gui.app import run_gui
+
+        return run_gui(gui.instance, minimized=gui.minimized)
     from app.cli import main as cli_main
 
     return cli_main(args)
