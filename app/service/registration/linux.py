@@ -153,7 +153,7 @@ def plan(target: Target) -> Registration:
         uninstall_steps=(
             RunCommand(
                 (*systemctl, "disable", "--now", unit),
-                f"stop the worker and take it out of the {when}",
+                f"stop the worker and no longer start it at {when}",
                 check=False,
             ),
         ),
