@@ -43,7 +43,9 @@ async def handle_control(state: ServerState, request: web.Request, path: str) ->
             raise ApiError(400, "The fault settings must be a JSON object")
         return json_response(apply_faults(state, body).to_json())
     if path == "/_dev/stats" and method == "GET":
-        return json_response(state.store.stats())
+        # ?times=1 adds each report's first receipt time (for latency benchmarks).
+        times = request.query.get("times", "") in ("1", "true", "yes")
+        return json_response(state.store.stats(times=times))
     if path == "/_dev/reset" and method == "POST":
         state.reset()
         return json_response({"reset": True})

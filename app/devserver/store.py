@@ -6,6 +6,7 @@ Everything lives on the server's event loop thread; nothing here locks. `reset()
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ class StoredReport:
     timestamp: int  # grows with every write, like a SQL rowversion
     size: int  # bytes of the last submitted body
     xml: bytes | None = None  # the WSXF document, for reports submitted as WSXF
+    first_received_at: float = 0.0  # epoch s of the first receipt (latency benchmarks)
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ReportStore:
                 timestamp=self._clock,
                 size=size,
                 xml=xml,
+                first_received_at=time.time(),
             )
             self._next_legacy_id += 1
             self.reports[header.uuid] = stored
@@ -87,14 +90,19 @@ class ReportStore:
             timestamp=stored.timestamp,
         )
 
-    def stats(self) -> dict[str, Any]:
-        return {
+    def stats(self, *, times: bool = False) -> dict[str, Any]:
+        result: dict[str, Any] = {
             "received": self.received,
             "distinct_ids": len(self.reports),
             "receive_counts": {rid: s.receive_count for rid, s in self.reports.items()},
             "by_status": dict(self.by_status),
             "requests": self.requests,
         }
+        if times:
+            result["first_received_at"] = {
+                rid: s.first_received_at for rid, s in self.reports.items()
+            }
+        return result
 
     def reset(self) -> None:
         """Forget every report, client, log and counter (faults and credentials stay)."""
