@@ -9,6 +9,10 @@ from typing import Any
 
 log = logging.getLogger("wats.service")
 
+# Another worker already serves this instance. Distinct from a crash (1) so that service
+# managers do not restart us in a loop (systemd: RestartPreventExitStatus).
+EXIT_ALREADY_RUNNING = 75
+
 
 def run_service(instance: str = "default") -> int:
     import qasync
@@ -35,7 +39,7 @@ def run_service(instance: str = "default") -> int:
         ipc.start()
     except AlreadyRunningError as exc:
         print(f"wats-station: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ALREADY_RUNNING
     try:
         worker = Worker(instance, paths, redactor=redactor, publish=ipc.publish, logs=logs)
     except (ConfigError, QueueError) as exc:

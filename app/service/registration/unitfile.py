@@ -50,6 +50,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "WorkingDirectory",
             "Restart",
             "RestartSec",
+            "RestartPreventExitStatus",
             "TimeoutStopSec",
             "KillMode",
             "Nice",
