@@ -13,11 +13,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from app.core.config import (
     ConfigError,
+    ServerConfig,
     StationConfig,
+    describe_validation_error,
     overrides_in_effect,
     proxy_with_password,
     unknown_keys,
@@ -142,6 +144,7 @@ def register(ctx: MethodContext) -> None:
                     }
                 ],
             }
+        _check_urls(url, params.proxy)
         token, proxy = await ctx.in_thread(_stored_credentials, paths, config, params)
         verify: bool | str = config.server.verify_tls
         if verify and config.server.ca_bundle:
@@ -212,6 +215,15 @@ def _check_new_folders(old: StationConfig, new: StationConfig) -> None:
             )
     if problems:
         raise ConfigError("; ".join(problems), problems)
+
+
+def _check_urls(url: str, proxy: str | None) -> None:
+    """The same URL rules as the configuration (scheme, host, no password in a proxy URL)."""
+    try:
+        ServerConfig.model_validate({"url": url, "proxy": proxy})
+    except ValidationError as exc:
+        problems = describe_validation_error(exc)
+        raise invalid_params("; ".join(problems)) from None
 
 
 def _problems(exc: ConfigError) -> str:

@@ -37,6 +37,8 @@ HEADER_FIELDS = frozenset(
 # The unit objects whose scalar fields may be edited as "uut.<field>" / "uur.<field>".
 UNIT_OBJECTS = ("uut", "uur")
 FIXED_FIELDS = frozenset({"id", "type"})
+# The server needs these; an empty value removes any other field.
+REQUIRED_FIELDS = frozenset({"pn", "sn", "rev"})
 Scalar = str | int | float | bool | None
 
 
@@ -71,6 +73,10 @@ def _apply(doc: dict[str, Any], key: str, value: Any) -> None:
         raise ChangeError(f"changes.{key}: the {key} of a queued report cannot be changed")
     if not isinstance(value, Scalar):
         raise ChangeError(f"changes.{key}: must be text, a number, true/false or null")
+    if isinstance(value, str) and not value.strip():
+        if key in REQUIRED_FIELDS:
+            raise ChangeError(f"changes.{key}: must not be empty")
+        value = None
     if key == "operator":
         key = f"{'uur' if doc.get('type') == 'R' else 'uut'}.user"
     owner, _, field = key.partition(".")
