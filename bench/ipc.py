@@ -4,9 +4,12 @@ worker), measured from a client over the real local socket.
 Prints one JSON object:
 - status_p50_ms / status_p99_ms: round trip of a `status`-like request returning ~2 KB,
   one request at a time (target p50 <= 2 ms);
-- requests_per_s: `ping` requests on one connection, pipelined (target >= 5,000/s).
+- requests_per_s: `ping` requests on one connection, pipelined (target >= 5,000/s);
+- queue_list_first_page_ms: `queue.list` (first page of 100, newest first) answered by a real
+  worker (`wats-station --service`) whose queue holds 100,000 reports (target <= 50 ms);
+  also the first page of rejected reports and of a search, for comparison.
 
-Run: `.venv/bin/python bench/ipc.py [--calls N] [--pipelined N]`.
+Run: `.venv/bin/python bench/ipc.py [--calls N] [--pipelined N] [--queue-rows N]`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ from pathlib import Path
 from typing import Any
 
 INSTANCE = "bench"
+QUEUE_INSTANCE = "bench-queue"
+# Reports per source file and files per transaction while building the big queue.
+REPORTS_PER_FILE = 10
+FILES_PER_COMMIT = 100
+REJECTED_ROWS = 1000
 
 # `python bench/ipc.py` puts bench/ first on sys.path, where bench/queue_db.py would shadow the
 # standard library's queue module (which qasync and concurrent.futures import).
@@ -136,11 +144,110 @@ def measure_pipelined(total: int, window: int = 1000) -> float:
     return total / elapsed
 
 
+def build_queue(db: Path, rows: int) -> None:
+    """A queue of `rows` small reports (1,000 of them rejected), written directly."""
+    import uuid
+
+    from app.service.queue import ReportQueue
+    from app.service.queue_models import QueuedReport, SourceBatch
+
+    def report(index: int) -> QueuedReport:
+        doc = {
+            "type": "T",
+            "id": str(uuid.uuid4()),
+            "pn": f"PCBA-{index % 40:04d}",
+            "sn": f"SN-{index:08d}",
+            "rev": "A",
+            "processCode": 50,
+            "result": "F" if index % 17 == 0 else "P",
+            "machineName": "EOL-3",
+            "start": f"2026-11-{1 + index % 28:02d}T08:00:00+01:00",
+            "uut": {"user": f"op{index % 7}"},
+            "root": {"id": 0, "name": "MainSequence Callback", "status": "P"},
+        }
+        return QueuedReport.from_payload(json.dumps(doc).encode())
+
+    per_commit = REPORTS_PER_FILE * FILES_PER_COMMIT
+    with ReportQueue.open(db) as queue:
+        for first in range(0, rows, per_commit):
+            batches = []
+            for file_start in range(first, min(rows, first + per_commit), REPORTS_PER_FILE):
+                reports = [
+                    report(i) for i in range(file_start, min(rows, file_start + REPORTS_PER_FILE))
+                ]
+                sha = f"{file_start:064x}"
+                batches.append(SourceBatch("bench", f"/in/{file_start}.json", sha, reports))
+            queue.enqueue_files(batches)
+        now = time.time()
+        for claimed in queue.claim_due(now + 1, min(REJECTED_ROWS, rows)):
+            queue.mark_rejected(claimed.id, now, "processCode: 50 is not a known process")
+
+
+def measure_queue_list(rows: int, calls: int) -> dict[str, float]:
+    """Median ms of queue.list first pages from a real worker holding `rows` reports."""
+    from app.core.paths import InstancePaths
+    from app.ipc.blocking import BlockingIpcClient
+    from app.ipc.protocol import IpcError
+
+    paths = InstancePaths.for_instance(QUEUE_INSTANCE).ensure()
+    build_queue(paths.queue_db, rows)
+    # No server, uploads paused: the benchmark must not send 100,000 reports anywhere.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("WATS_STATION_") or k == "WATS_STATION_HOME"
+    }
+    env["WATS_STATION_UPLOADS_PAUSED"] = "true"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app", "--service", "--instance", QUEUE_INSTANCE],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with BlockingIpcClient(QUEUE_INSTANCE, timeout=2) as probe:
+                    probe.call("ping")
+                break
+            except IpcError:
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the benchmark worker did not start") from None
+                time.sleep(0.05)
+        results: dict[str, float] = {}
+        pages = {
+            "queue_list_first_page_ms": {"limit": 100},
+            "queue_list_rejected_first_page_ms": {"state": "rejected", "limit": 100},
+            "queue_list_search_first_page_ms": {"search": "SN-0004", "limit": 100},
+        }
+        with BlockingIpcClient(QUEUE_INSTANCE, timeout=30) as client:
+            if client.call("queue.list", {"limit": 1})["total"] != rows:
+                raise SystemExit("the benchmark queue does not hold the expected rows")
+            for key, params in pages.items():
+                client.call("queue.list", params)  # warm-up
+                samples = []
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    client.call("queue.list", params)
+                    samples.append((time.perf_counter() - start) * 1000)
+                results[key] = round(statistics.median(samples), 2)
+            client.call("service.stop")
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--pipelined", type=int, default=30000)
+    parser.add_argument("--queue-rows", type=int, default=100_000)
+    parser.add_argument("--queue-calls", type=int, default=50)
     args = parser.parse_args()
     if args.serve:
         return serve()
@@ -165,12 +272,15 @@ def main() -> int:
             if server.poll() is None:
                 server.kill()
                 server.wait()
+        queue_list = measure_queue_list(args.queue_rows, args.queue_calls)
     print(
         json.dumps(
             {
                 "status_p50_ms": round(p50, 3),
                 "status_p99_ms": round(p99, 3),
                 "requests_per_s": round(rate),
+                **queue_list,
+                "queue_rows": args.queue_rows,
                 "status_reply_bytes": reply_bytes,
                 "status_calls": args.calls,
                 "pipelined_requests": args.pipelined,
