@@ -95,7 +95,8 @@ def tray_state(connected: bool, status: Status | None) -> TrayState:
         return TrayState.OFFLINE
     if waiting and (server == "not_configured" or uploads == "paused"):
         return TrayState.OFFLINE
-    if uploads in ("running", "uploading") or counts["uploading"] > 0:
+    # "running" also means "about to look for work": only reports in flight count.
+    if counts["uploading"] > 0 or (uploads in ("running", "uploading") and waiting):
         return TrayState.UPLOADING
     return TrayState.OK
 
