@@ -154,6 +154,7 @@ def _converters(converters: list[dict[str, Any]]) -> list[str]:
         return []
     name_w = max(len(str(c.get("name", ""))) for c in converters)
     kind_w = max(len(str(c.get("converter", ""))) for c in converters)
+    folder_w = max(len(str(c.get("folder", ""))) for c in converters)
     lines = []
     for conv in converters:
         state = str(conv.get("state", "?")) if conv.get("enabled", True) else "disabled"
@@ -163,7 +164,7 @@ def _converters(converters: list[dict[str, Any]]) -> list[str]:
         )
         lines.append(
             f"  {conv.get('name', ''):<{name_w}}  {conv.get('converter', ''):<{kind_w}}  "
-            f"{state:<10}  {conv.get('folder', '')}  ({today})"
+            f"{state:<10}  {conv.get('folder', ''):<{folder_w}}  ({today})"
         )
         if conv.get("last_file"):
             lines.append(
