@@ -6,7 +6,7 @@ import asyncio
 import functools
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from app.core.config import StationConfig
 from app.ipc.protocol import NoParams
@@ -19,6 +19,11 @@ REPLY_GRACE_S = 0.05
 class LogsTailParams(Params):
     lines: int = Field(200, ge=1, le=5000)
     level: Literal["debug", "info", "warning", "error", "critical"] | None = None
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 def register(ctx: MethodContext) -> None:

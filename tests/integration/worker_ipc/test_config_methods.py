@@ -49,7 +49,7 @@ def test_config_set_values_is_saved_and_applied_live(station: Station, tmp_path:
     assert saved["uploads"]["concurrency"] == 2
     # Live: the new folder is watched at once, without a restart.
     status = wait_for(
-        lambda: (s := station.status())["converters"] and s, 5, what="the new converter"
+        lambda: (s := station.status())["converters"] and s, 2, what="the new converter"
     )
     assert status["converters"][0]["name"] == "Line 2"
     assert status["converters"][0]["folder"] == str(folder)

@@ -61,7 +61,7 @@ def test_logs_tail_filters_by_level(station: Station, tmp_path) -> None:
     lines = station.call("logs.tail", {"lines": 500})
     assert any("started" in entry["message"] for entry in lines)
     assert set(lines[0]) == {"time", "level", "logger", "message"}
-    warnings = station.call("logs.tail", {"level": "warning"})
+    warnings = station.call("logs.tail", {"level": "WARNING"})
     assert warnings
     assert {entry["level"] for entry in warnings} <= {"WARNING", "ERROR", "CRITICAL"}
     assert len(station.call("logs.tail", {"lines": 2})) == 2
