@@ -11,7 +11,7 @@ log = logging.getLogger("wats.service")
 
 # Another worker already serves this instance. Distinct from a crash (1) so that service
 # managers do not restart us in a loop (systemd: RestartPreventExitStatus).
-EXIT_ALREADY_RUNNING = 75
+EXIT_ALREADY_RUNNING = 73
 
 
 def run_service(instance: str = "default") -> int:

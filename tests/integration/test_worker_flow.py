@@ -177,6 +177,6 @@ def test_a_second_worker_refuses_to_start(station, tmp_path):
         timeout=60,
         check=False,
     )
-    assert second.returncode == 75  # EXIT_ALREADY_RUNNING: not a crash to restart
+    assert second.returncode == 73  # EXIT_ALREADY_RUNNING: not a crash to restart
     assert "already running" in second.stderr
     assert station.process.poll() is None

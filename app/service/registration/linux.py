@@ -68,8 +68,9 @@ def render_unit(target: Target) -> str:
             raise RegistrationError("a system-wide unit needs the account the worker runs as")
         lines.append(f"User={target.run_as}")
     # The worker stops cleanly on SIGTERM; a crash (non-zero exit) brings it back in 5 s.
-    # 75: another worker already serves the instance (app.service.main); not a crash.
-    lines += ["Restart=on-failure", "RestartSec=5", "RestartPreventExitStatus=75", ""]
+    # 73: another worker already serves the instance (app.service.main); not a crash.
+    # (75 is a requested restart: app.service.restart; systemd restarts that one.)
+    lines += ["Restart=on-failure", "RestartSec=5", "RestartPreventExitStatus=73", ""]
     lines += ["[Install]", f"WantedBy={'multi-user.target' if system else 'default.target'}", ""]
     return "\n".join(lines)
 
