@@ -24,6 +24,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import quote, urlsplit
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -32,6 +33,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from app.core.yield_settings import YieldSettings
 
 SCHEMA_VERSION: Literal[1] = 1
 MAX_NAME = 100  # the WATS server's limit for machineName, location and purpose
@@ -357,6 +360,13 @@ class StationConfig(_Section):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     gui: GuiConfig = Field(default_factory=GuiConfig)
     secret_store: SecretStoreKind = "keyring"
+    # Shifts, FPY targets and alarm rules of the yield dashboard. "yield" is a Python keyword,
+    # so the field has another name; the file says "yield".
+    yield_settings: YieldSettings = Field(
+        default_factory=YieldSettings,
+        alias="yield",
+        validation_alias=AliasChoices("yield", "yield_settings"),
+    )
 
     # Names of the environment variables effective() applied; such a copy must not be saved.
     _applied_env: tuple[str, ...] = PrivateAttr(default=())

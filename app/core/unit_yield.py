@@ -55,6 +55,9 @@ class YieldRecord:
     fixture_id: str = ""
     socket_index: int | None = None
     error_code: int | None = None
+    # The step that caused a failed report (WSJF causedUutFailure): the yield Pareto's input.
+    failing_step_name: str = ""
+    failing_step_path: str = ""
 
     @property
     def passed(self) -> bool:
