@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.config",
     "app.commands.service",
     "app.commands.devserver",
+    "app.commands.selftest",
 )
 
 

@@ -311,6 +311,21 @@ class ReportQueue:
             (now, now),
         )
 
+    def mark_uploaded_many(self, report_ids: Sequence[str], now: float) -> list[str]:
+        """Mark several uploads done in one transaction; returns the ids that changed."""
+        changed: list[str] = []
+        with self._lock, self._transaction(durable=False) as conn:
+            for report_id in report_ids:
+                cursor = conn.execute(
+                    "UPDATE reports SET state = 'uploaded', attempts = attempts + 1, "
+                    "uploaded_at = ?, updated_at = ?, last_error = NULL "
+                    "WHERE id = ? AND state = 'uploading'",
+                    (now, now, _canonical(report_id)),
+                )
+                if cursor.rowcount == 1:
+                    changed.append(_canonical(report_id))
+        return changed
+
     def mark_retry(self, report_id: str, now: float, next_attempt_at: float, error: str) -> bool:
         return self._finish(
             report_id,

@@ -102,6 +102,12 @@ class ObservedQueue(ReportQueue):
     def mark_uploaded(self, report_id: str, now: float) -> bool:
         return self._one(report_id, super().mark_uploaded(report_id, now))
 
+    def mark_uploaded_many(self, report_ids: Sequence[str], now: float) -> list[str]:
+        changed = super().mark_uploaded_many(report_ids, now)
+        if changed:
+            self._changed(tuple(changed))
+        return changed
+
     def mark_retry(self, report_id: str, now: float, next_attempt_at: float, error: str) -> bool:
         return self._one(report_id, super().mark_retry(report_id, now, next_attempt_at, error))
 

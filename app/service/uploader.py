@@ -22,6 +22,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -122,6 +123,12 @@ class Uploader:
         self._wake_event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[str, asyncio.Task[None]] = {}
+        # Claimed ahead of free slots, so a slot that frees up starts its next upload at once
+        # instead of waiting for a database round trip.
+        self._ready: collections.deque[ClaimedReport] = collections.deque()
+        # Successful uploads not yet recorded: written in batches by one background task.
+        self._marks: list[str] = []
+        self._mark_task: asyncio.Task[None] | None = None
         self._interrupted: set[str] = set()  # cancelled before their outcome was recorded
         self._stopping = False
         self._paused = False
@@ -149,6 +156,7 @@ class Uploader:
         if self._task is not None:
             await self._task
             self._task = None
+        await self._release_ready()
         pending = set(self._in_flight.values())
         if pending:
             timer = asyncio.ensure_future(self._clock.sleep(grace_s))
@@ -164,6 +172,8 @@ class Uploader:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._mark_task is not None:
+            await self._mark_task
         for report_id in sorted(self._interrupted):
             with contextlib.suppress(QueueError):
                 await self._call(self._queue.release, report_id)
@@ -250,31 +260,48 @@ class Uploader:
     async def _step(self) -> float | None:
         """Do what can be done now; return how long to sleep (None: until woken)."""
         if self._auth_error is not None:
+            await self._release_ready()
             self._publish(state=UploaderState.AUTH_FAILED)
             return None
         if self._paused:
+            await self._release_ready()
             self._publish(state=UploaderState.PAUSED)
             return None
+        if self._gate_mono is not None and self._clock.monotonic() < self._gate_mono:
+            await self._release_ready()  # their own due times count again while we wait
+            # An upload that finished meanwhile may have opened the gate: look again.
+            gate, mono = self._gate_mono, self._clock.monotonic()
+            if gate is not None and mono < gate:
+                self._publish(state=UploaderState.BACKING_OFF)
+                return gate - mono
+            return _AGAIN
         mono = self._clock.monotonic()
-        if self._gate_mono is not None and mono < self._gate_mono:
-            self._publish(state=UploaderState.BACKING_OFF)
-            return self._gate_mono - mono
         probing = self._status.consecutive_failures > 0
-        free = (1 if probing else self._concurrency) - len(self._in_flight)
+        limit = 1 if probing else self._concurrency
+        free = limit - len(self._in_flight)
         if free <= 0:
             self._publish(state=UploaderState.RUNNING)
             return None  # a finishing upload wakes us
-        claimed = await self._call(self._queue.claim_due, self._clock.time(), free)
-        if claimed and (self._stopping or self._paused or self._auth_error is not None):
-            # Things changed while we were claiming: hand them straight back.
-            for report in claimed:
-                await self._call(self._queue.release, report.id)
-            return _AGAIN
-        for report in claimed:
+        claimed: list[ClaimedReport] = []
+        if len(self._ready) < free:
+            # Claim ahead, up to twice the concurrency: one database round trip per batch.
+            want = free if probing else 2 * self._concurrency - len(self._in_flight)
+            want -= len(self._ready)
+            claimed = await self._call(self._queue.claim_due, self._clock.time(), want)
+            if claimed and (self._stopping or self._paused or self._auth_error is not None):
+                # Things changed while we were claiming: hand them straight back.
+                self._ready.extend(claimed)
+                await self._release_ready()
+                return _AGAIN
+            self._ready.extend(claimed)
+        started = 0
+        while self._ready and len(self._in_flight) < limit:
+            report = self._ready.popleft()
             self._in_flight[report.id] = asyncio.create_task(
                 self._upload(report), name=f"upload {report.id}"
             )
-        if claimed:
+            started += 1
+        if started or claimed:
             self._publish(state=UploaderState.RUNNING, in_flight=len(self._in_flight))
             return _AGAIN  # claim again: maybe more are due and slots are free
         due = await self._call(self._queue.next_due_time)
@@ -351,7 +378,7 @@ class Uploader:
             await self._transient(report, f"Unexpected error while uploading: {exc}", None)
             return
         if _same_id(result.id, report.id):
-            await self._call(self._queue.mark_uploaded, report.id, self._clock.time())
+            self._record_uploaded(report.id)
             self._server_answered()
             self._publish(uploaded=self._status.uploaded + 1)
         else:
@@ -390,6 +417,38 @@ class Uploader:
         if self._status.consecutive_failures or self._gate_mono is not None:
             self._gate_mono = None
             self._status = replace(self._status, consecutive_failures=0, backoff_until=None)
+
+    # ------------------------------------------------------------------ batching
+
+    async def _release_ready(self) -> None:
+        """Give claimed-but-not-started reports back to `queued` (pause, backoff, stop)."""
+        if not self._ready:
+            return
+        ids = [report.id for report in self._ready]
+        self._ready.clear()
+
+        def release_all() -> None:
+            for report_id in ids:
+                self._queue.release(report_id)
+
+        await self._call(release_all)
+
+    def _record_uploaded(self, report_id: str) -> None:
+        """Record a confirmed upload without holding its slot: a background task writes
+        the marks in batches. Should the worker die before that, the report goes back to
+        `queued` at the next start and is re-sent under the same id (the server upserts)."""
+        self._marks.append(report_id)
+        if self._mark_task is None or self._mark_task.done():
+            self._mark_task = asyncio.create_task(self._flush_marks(), name="upload marks")
+
+    async def _flush_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            try:
+                await self._call(self._queue.mark_uploaded_many, batch, self._clock.time())
+            except QueueError as exc:
+                log.error("could not record %d upload(s): %s", len(batch), exc)
+                self._publish(last_error=f"The upload result could not be recorded: {exc}")
 
     # ------------------------------------------------------------------ plumbing
 
