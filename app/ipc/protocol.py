@@ -26,7 +26,7 @@ PROTOCOL_VERSION: Final = 1
 # Bigger lines close the connection that sent them (after an error reply when possible).
 MAX_MESSAGE_BYTES: Final = 4 * 1024 * 1024
 
-Topic = Literal["status", "queue", "file", "log", "alarm"]
+Topic = Literal["status", "queue", "file", "log", "alarm", "yield"]
 TOPICS: Final[tuple[str, ...]] = get_args(Topic)
 
 # Request ids are JSON numbers or strings (bools are not ids even though Python says so).

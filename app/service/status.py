@@ -25,6 +25,10 @@ ALARM_KINDS = (
     "converter_failing",  # a converter failed on several files in a row
     "folder_missing",  # a watch folder does not exist (or is unreachable)
     "clock_skew",  # the station clock differs from the server's by more than 5 minutes
+    # Yield monitor (docs/yield.md): FPY below target, units failing in a row, a dominant step.
+    "yield_fpy",
+    "yield_failures",
+    "yield_step",
 )
 
 

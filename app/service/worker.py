@@ -28,6 +28,7 @@ from app.service.queue_events import ObservedQueue
 from app.service.server_monitor import ServerMonitor
 from app.service.status import ConverterStatus, StatusModel, WorkerStatus
 from app.service.uploader import Uploader, UploaderStatus
+from app.service.yield_service import YieldService
 
 if TYPE_CHECKING:
     from app.service.logs import LogBuffer, SecretRedactor
@@ -123,6 +124,14 @@ class Worker:
             rescan_s=float(self.config.timers.rescan_s),
             db_executor=self.db,
         )
+        # Yield figures and alarms over the queue's header rows (app/service/yield_service.py).
+        self.yield_service = YieldService(
+            paths.queue_db,
+            self.status,
+            self._publish,
+            lambda: self.config.yield_settings,
+            queue=self.queue if isinstance(self.queue, ObservedQueue) else None,
+        )
         self.uploader.on_change(self._uploader_changed)
         self.status.on_change(self._status_changed)
         self._status_pending = False
@@ -138,6 +147,7 @@ class Worker:
         await self.uploader.start()
         await self.pipeline.start(self.config.converters, station=self.config)
         self.monitor.start()
+        self.yield_service.start()
         self._tasks.append(asyncio.ensure_future(self._prune_loop()))
         self.refresh_counts()
         self.status.update(worker_state="running")
@@ -161,6 +171,7 @@ class Worker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.uploader.stop(STOP_GRACE_S)
         await self.pool.close()
+        await self.yield_service.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -247,6 +258,11 @@ class Worker:
             self.uploader.pause()
         else:
             self.uploader.resume()
+
+    @property
+    def client(self) -> WatsClient | None:
+        """The current WATS server client; None while no server is configured."""
+        return self._client
 
     def set_uploads_paused(self, paused: bool) -> None:
         """Pause or resume uploads; saved in the config so a restart keeps the choice."""

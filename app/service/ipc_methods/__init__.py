@@ -8,6 +8,7 @@ Each module registers the methods of one area as thin adapters from validated pa
 - converters: converters.list/test
 - queue: queue.stats/list/get/retry/resubmit/delete
 - files: files.failed/retry
+- yield_methods: yield.query, yield.targets.get/set, yield.server
 
 `register_methods` also sets up the `queue` events (app.service.queue_events).
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.service.ipc_methods import config, converters, files, queue, service
+from app.service.ipc_methods import config, converters, files, queue, service, yield_methods
 from app.service.ipc_methods._common import MethodContext
 from app.service.queue_events import ObservedQueue, QueueEvents
 
@@ -55,7 +56,7 @@ class IpcMethods:
 
 def register_methods(server: IpcServer, worker: Worker, logs: LogBuffer) -> IpcMethods:
     ctx = MethodContext(server, worker, logs)
-    for module in (service, config, converters, queue, files):
+    for module in (service, config, converters, queue, files, yield_methods):
         module.register(ctx)
     events = None
     if isinstance(worker.queue, ObservedQueue):

@@ -190,7 +190,7 @@ def test_no_params_refuses_anything_given() -> None:
 
 
 def test_topics_are_the_design_list() -> None:
-    assert TOPICS == ("status", "queue", "file", "log", "alarm")
+    assert TOPICS == ("status", "queue", "file", "log", "alarm", "yield")
     with pytest.raises(ValidationError):
         TopicsParams.model_validate({"topics": []})
 
