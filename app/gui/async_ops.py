@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -38,7 +39,11 @@ _threads = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_pref
 
 
 def in_thread(function: Callable[..., T], *args: Any) -> Awaitable[T]:
-    """Run a blocking function on a helper thread; await its result on the loop."""
+    """Run a blocking function on a helper thread; await its result on the loop.
+
+    Pass plain values only, never a widget or its bound method: the thread would hold the
+    last reference now and then, and a Qt object must be destroyed on the UI thread.
+    """
     return asyncio.wrap_future(_threads.submit(function, *args))
 
 
@@ -81,6 +86,21 @@ def set_default_failure_handler(handler: FailureHandler) -> None:
 _running: set[asyncio.Task[Any]] = set()
 
 
+def current_loop() -> asyncio.AbstractEventLoop | None:
+    """The GUI's qasync loop, running or not (slots may fire between loop runs); None after
+    the application closed it."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return asyncio.get_event_loop()
+        except RuntimeError:
+            return None
+
+
 class Op(Generic[T]):
     """One operation: build it, attach callbacks, `run()`."""
 
@@ -110,10 +130,14 @@ class Op(Generic[T]):
         self._busy.extend(widgets)
         return self
 
-    def run(self) -> asyncio.Task[None]:
+    def run(self) -> asyncio.Task[None] | None:
+        """Start it; None when the application is shutting down (no event loop any more)."""
+        loop = current_loop()
+        if loop is None or loop.is_closed():
+            return None
         for widget in self._busy:
             widget.setEnabled(False)
-        task = asyncio.get_event_loop().create_task(self._run())
+        task = loop.create_task(self._run())
         _running.add(task)
         task.add_done_callback(_running.discard)
         return task

@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from app.gui.async_ops import current_loop, describe_error
 from app.gui.formats import format_time
 from app.gui.theme import Severity, severity_color
 
@@ -217,11 +218,14 @@ class QueueModel(QAbstractTableModel):
     def _request(self, page: int) -> None:
         if page in self._pending:
             return
+        loop = current_loop()
+        if loop is None or loop.is_closed():
+            return  # shutting down
         was_loading = bool(self._pending)
         self._pending.add(page)
         if not was_loading:
             self.loading_changed.emit(True)
-        task = asyncio.get_event_loop().create_task(self._load(page, self._generation))
+        task = loop.create_task(self._load(page, self._generation))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -233,8 +237,6 @@ class QueueModel(QAbstractTableModel):
             if generation == self._generation:
                 self._pending.discard(page)
                 self._loading_done()
-                from app.gui.async_ops import describe_error
-
                 self.failed.emit(describe_error(exc))
             return
         if generation != self._generation:

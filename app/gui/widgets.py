@@ -3,6 +3,7 @@ with their error line, and a folder picker that checks the folder off the UI thr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -191,14 +192,14 @@ class FolderField(QWidget):
         self._generation += 1
         generation = self._generation
         text = self.text()
-        Op(self, lambda: in_thread(self._check, text)).success(
+        # Only plain values go to the helper thread: a widget referenced there could be
+        # destroyed there, and Qt objects must die on the UI thread.
+        check = functools.partial(
+            check_folder, text, required=self.required, what=self.what, missing_ok=self.missing_ok
+        )
+        Op(self, lambda: in_thread(check)).success(
             lambda result: self._show(generation, result)
         ).run()
-
-    def _check(self, text: str) -> FolderCheck:
-        return check_folder(
-            text, required=self.required, what=self.what, missing_ok=self.missing_ok
-        )
 
     def _create(self) -> None:
         text = self.text()

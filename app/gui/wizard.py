@@ -307,7 +307,7 @@ class ConvertersStepPage(QWizardPage):
             self.grid.addWidget(row.folder, index * 2 + 1, 0)
             row.folder.extra_check = lambda text, r=row: self._conflict(r, text)
             row.folder.checked.connect(lambda _r: self.completeChanged.emit())
-            row.folder.changed.connect(lambda _t: self.completeChanged.emit())
+            row.folder.changed.connect(lambda _t, r=row: self._folder_changed(r))
             row.check.toggled.connect(lambda on, r=row: self._toggled(r, on))
             if conv is not None:
                 row.existing = conv
@@ -318,6 +318,13 @@ class ConvertersStepPage(QWizardPage):
         if self.kept:
             note += f" {len(self.kept)} more converter(s) set up there are kept as they are."
         self.note.setText(note)
+
+    def _folder_changed(self, row: ConverterRow) -> None:
+        # A conflict shown on another row may just have been resolved (or caused) by this one.
+        for other in self.rows:
+            if other is not row and other.check.isChecked():
+                other.folder.revalidate()
+        self.completeChanged.emit()
 
     def _toggled(self, row: ConverterRow, on: bool) -> None:
         row.folder.setEnabled(on)

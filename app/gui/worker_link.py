@@ -12,7 +12,6 @@ so a worker started by someone else (the OS at login, the command line) is picke
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import subprocess
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.core.launcher import spawn_worker
+from app.gui.async_ops import current_loop
 from app.ipc.client import IpcClient
 from app.ipc.protocol import ErrorCode, IpcError, WorkerNotRunning
 
@@ -158,8 +158,9 @@ class WorkerLink(QObject):
 
     def _start_watching(self) -> None:
         if self._watcher is None or self._watcher.done():
-            with contextlib.suppress(RuntimeError):  # no loop (shutting down)
-                self._watcher = asyncio.get_event_loop().create_task(self._watch())
+            loop = current_loop()
+            if loop is not None and not loop.is_closed():  # else shutting down
+                self._watcher = loop.create_task(self._watch())
 
     def _stop_watching(self) -> None:
         if self._watcher is not None and not self._watcher.done():

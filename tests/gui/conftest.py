@@ -9,6 +9,8 @@ that way (never a fixed sleep).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import os
 import signal
 import time
@@ -18,9 +20,11 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.gui import formats
 from app.gui.async_ops import running_operations
 from app.gui.context import GuiContext
 from app.gui.gui_settings import GuiSettings
@@ -47,6 +51,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    # As in the application: closing the last window (a dialog, the wizard) must not quit.
+    qapp.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
@@ -140,14 +146,32 @@ class Gui:
         return page
 
     def close(self) -> None:
+        """Tear down on the UI thread: nothing of this test may live on into the next."""
         if self.link is not None:
             self.link.close()
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        for widget in app.topLevelWidgets():
+            widget.close()
+            widget.deleteLater()
+        self.settle_quietly()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+        if self.link is not None:
+            self.link.deleteLater()
+            self.link = None
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
+
+    def settle_quietly(self) -> None:
+        with contextlib.suppress(AssertionError):  # the loop fixture cancels what is left
+            self.settle(5)
 
 
 @pytest.fixture
 def gui(
+    qloop: qasync.QEventLoop,  # before qtbot: widgets are closed while the loop still exists
     qtbot: QtBot,
-    qloop: qasync.QEventLoop,
     station: Station,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Gui]:
@@ -158,6 +182,7 @@ def gui(
     monkeypatch.delenv("WATS_STATION_TOKEN", raising=False)
     # `service install` from the Settings page and the wizard writes here, not to ~/.config.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(station.home / "xdg-config"))
+    formats.use_neutral_formats(True)  # the default; a test may switch it
     helper = Gui(qtbot, qloop, station)
     yield helper
     helper.close()
