@@ -127,8 +127,13 @@ def cpu_s(pid: int) -> float:
 
 
 def children_of(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
+    """Child processes of every thread of `pid` (the conversion pool spawns from threads)."""
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        path = task / "children"
+        if path.exists():
+            kids += [int(p) for p in path.read_text().split()]
+    return kids
 
 
 def percentile(values: list[float], pct: float) -> float:

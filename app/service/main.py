@@ -15,6 +15,10 @@ EXIT_ALREADY_RUNNING = 73
 
 
 def run_service(instance: str = "default") -> int:
+    from app.service import lean_imports
+
+    lean_imports.install()  # before anything imports qasync or httpx
+
     import qasync
     from PySide6.QtCore import QCoreApplication
 
