@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.failed",
     "app.commands.control",
     "app.commands.logs",
+    "app.commands.yield_figures",
     "app.commands.config",
     "app.commands.service",
     "app.commands.devserver",

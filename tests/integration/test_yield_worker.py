@@ -218,3 +218,51 @@ def _server_view(line: Station) -> dict[str, Any] | None:
             return None
         raise
     return result
+
+
+def test_the_cli_prints_the_same_figures(line: Station) -> None:
+    import json
+    import re
+    import subprocess
+    import sys
+
+    line.configure(folders={"Line 1": line.folder})
+    line.start()
+    line.call(
+        "yield.targets.set",
+        {"targets": [{"process_code": 50, "fpy_warning": 0.9}], "alarms": {"min_units": 2}},
+    )
+    drop_reports(line.folder, history(datetime.now(UTC) - timedelta(hours=1)))
+    query = wait_for(lambda: (v := figures(line))["total"]["reports"] == 9 and v, 30)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", "yield", "--period", "hours:3", *args],
+            env=line.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    as_json = cli("--json")
+    assert as_json.returncode == 0, as_json.stderr
+    document = json.loads(as_json.stdout)
+    for kpi in ("units", "fpy", "spy", "tpy", "lpy", "reports", "report_yield", "retests"):
+        assert document["total"][kpi] == query["total"][kpi]
+    text = cli("--by", "pn", "--process", "PCBA%")
+    assert text.returncode == 0, text.stderr
+    out = text.stdout
+    assert re.search(r"FPY\s+25%\s+BELOW TARGET 90%", out), out
+    assert re.search(r"Units\s+4\s+9 reports, 5 retests \(3 units tested again\)", out), out
+    assert "SPY 50%   TPY 75%   LPY 75%" in out
+    assert "Only: process PCBA%" in out
+    assert re.search(r"PN-1\s+4\s+25% !\s+50%\s+75%\s+75%\s+9\s+33.3%", out), out
+    assert re.search(r"Idle current\s+3\s+50%\s+50%", out), out
+    assert "WARNING FPY of 50 PCBA test is 25% over the last 4 units" in out
+    server = cli("--server")
+    assert server.returncode == 0
+    assert "Server figures: not available (no WATS server is configured" in server.stdout
+    bad = cli("--by", "colour")
+    assert bad.returncode == 2
+    assert "--by colour: use process, pn" in bad.stderr

@@ -12,6 +12,7 @@ from typing import Any
 from tests.integration.worker_support import drop
 
 STEPS = ("Supply 5V", "Idle current", "Firmware check")
+PROCESS_NAMES = {50: "PCBA test", 100: "End of line test"}
 
 
 def uut(
@@ -59,6 +60,7 @@ def uut(
         "sn": sn,
         "rev": "A",
         "processCode": process,
+        "processName": PROCESS_NAMES.get(process, f"Process {process}"),
         "result": result,
         "machineName": station,
         "start": start.isoformat(),
