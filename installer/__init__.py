@@ -1,0 +1,1 @@
+"""Build-time helpers for the single executable and the installers (never shipped)."""
