@@ -28,14 +28,18 @@ ADVICE = {
 }
 
 
+def check_title(name: str) -> str:
+    return CHECK_NAMES.get(name.lower(), name[:1].upper() + name[1:])
+
+
 def summary(result: dict[str, Any]) -> tuple[str, Severity]:
     checks = result.get("checks") or []
     failed = [c for c in checks if c.get("outcome") == "fail"]
     warned = [c for c in checks if c.get("outcome") == "warn"]
     if failed or not result.get("ok", not failed):
         first = failed[0] if failed else {}
-        name = CHECK_NAMES.get(str(first.get("name", "")), str(first.get("name", "")))
-        advice = ADVICE.get(str(first.get("name", "")), "")
+        name = check_title(str(first.get("name", "")))
+        advice = ADVICE.get(str(first.get("name", "")).lower(), "")
         text = f"Connection failed at “{name}”: {first.get('detail', '')}"
         return (f"{text} {advice}".strip(), Severity.ERROR)
     if warned:
@@ -64,7 +68,7 @@ class CheckList(QTreeWidget):
             outcome = str(check.get("outcome", ""))
             item = QTreeWidgetItem(
                 [
-                    CHECK_NAMES.get(name, name.capitalize()),
+                    check_title(name),
                     OUTCOME_WORDS.get(outcome, outcome),
                     str(check.get("detail", "")),
                 ]

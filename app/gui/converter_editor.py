@@ -175,7 +175,7 @@ class ConverterEditor(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.addButton("Save", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.test_button = QPushButton(icons.icon("test"), "Test on a file…")
+        self.test_button = icons.themed(QPushButton("Test on a file…"), "test")
         self.buttons.addButton(self.test_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
@@ -226,7 +226,7 @@ class ConverterEditor(QDialog):
 
     def _post_action_changed(self) -> None:
         uses_done = self.post_action.currentData() in ("move", "zip")
-        self.done_field.setEnabled(uses_done)
+        self.done_field.set_active(uses_done)
 
     def _watch_changed(self, _text: str) -> None:
         # The Done and Error folders are checked against the watch folder.

@@ -10,8 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
@@ -93,6 +94,26 @@ def icon(name: str, color: QColor | None = None) -> QIcon:
                 result.addPixmap(_render(svg, size, scale))
     _cache[key] = result
     return result
+
+
+_Themed = TypeVar("_Themed", bound=QObject)
+_NAME_PROPERTY = "wats_icon"
+
+
+def themed(target: _Themed, name: str) -> _Themed:
+    """Give a button or action the icon `name` and remember it, so `retheme` can redraw it
+    in the new palette's colours."""
+    target.setProperty(_NAME_PROPERTY, name)
+    target.setIcon(icon(name))  # type: ignore[attr-defined]
+    return target
+
+
+def retheme(root: QObject) -> None:
+    """Redraw every themed icon under `root` (the palette changed)."""
+    for child in [root, *root.findChildren(QObject)]:
+        name = child.property(_NAME_PROPERTY)
+        if isinstance(name, str) and name:
+            child.setIcon(icon(name))  # type: ignore[attr-defined]
 
 
 def tray_icon(state: TrayState) -> QIcon:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
     def _menu_action(self, menu: Any, text: str, icon_name: str, slot: Any) -> QAction:
         action = QAction(text, self)
         if icon_name:
-            action.setIcon(icons.icon(icon_name))
+            icons.themed(action, icon_name)
         action.triggered.connect(lambda _checked=False: slot())
         menu.addAction(action)
         return action
@@ -223,6 +223,14 @@ class MainWindow(QMainWindow):
         page = self.pages.get(self._current)
         if page is not None:
             page.reload()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            for row, (_key, _text, icon_name, _target) in enumerate(PAGES):
+                item = self.navigation.item(row)
+                if item is not None:
+                    item.setIcon(icons.icon(icon_name))
 
     # ------------------------------------------------------------ showing and closing
 

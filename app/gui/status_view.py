@@ -49,6 +49,9 @@ ALARM_TITLES = {
     "converter_failing": "A converter keeps failing",
     "folder_missing": "A watch folder is missing",
     "clock_skew": "The station clock is wrong",
+    "yield_fpy": "First-pass yield below target",
+    "yield_failures": "Units failing in a row",
+    "yield_step": "One step causes most failures",
 }
 # Alarms worth a desktop notification (issue 5): not routine events.
 NOTIFY_ALARMS = frozenset({"auth_failed", "write_failed", "reports_rejected", "converter_failing"})

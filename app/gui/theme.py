@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -131,16 +131,31 @@ def mono_font() -> QFont:
 
 
 class _PaletteWatcher(QObject):
-    """Rebuilds the style sheet and icons when the OS colour scheme changes."""
+    """Rebuilds the style sheet and icons when the OS switches light/dark or the palette."""
 
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._app = app
+        self._sheet_for = ""
         app.styleHints().colorSchemeChanged.connect(self._changed)
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._app and event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._changed()
+        return False
 
     def _changed(self, *_args: object) -> None:
+        palette = self._app.palette()
+        key = palette.color(QPalette.ColorRole.Window).name()
+        key += palette.color(QPalette.ColorRole.WindowText).name()
+        if key == self._sheet_for:
+            return
+        self._sheet_for = key
         icons.clear_cache()
-        self._app.setStyleSheet(style_sheet(self._app.palette()))
+        self._app.setStyleSheet(style_sheet(palette))
+        for widget in self._app.topLevelWidgets():
+            icons.retheme(widget)
 
 
 def apply_theme(app: QApplication) -> None:

@@ -73,7 +73,7 @@ class Tray(QObject):
         self.quit_action.setToolTip("Close this window and the tray; uploads go on")
 
     def _action(self, text: str, icon_name: str, signal: Any) -> QAction:
-        action = QAction(icons.icon(icon_name), text, self.menu)
+        action = icons.themed(QAction(text, self.menu), icon_name)
         action.triggered.connect(lambda _checked=False: signal.emit())
         self.menu.addAction(action)
         return action
@@ -109,7 +109,7 @@ class Tray(QObject):
         self.icon.setToolTip(tooltip(state, status))
         paused = (status or {}).get("uploads") == "paused"
         self.pause_action.setText("Resume uploads" if paused else "Pause uploads")
-        self.pause_action.setIcon(icons.icon("play" if paused else "pause"))
+        icons.themed(self.pause_action, "play" if paused else "pause")
         self.pause_action.setEnabled(connected)
         self.drop_action.setEnabled(bool(drop_folders(status)))
         self.restart_action.setText("Restart worker" if connected else "Start worker")

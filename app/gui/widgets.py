@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -34,6 +35,36 @@ def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLa
     if wrap:
         widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     return widget
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself with "…" instead of widening the layout (long paths);
+    the whole text is in the tooltip."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setMinimumWidth(40)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.width(), self.minimumWidth())
+        elided = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width)
+        if elided != self.text():
+            self.setText(elided)
 
 
 class MessageBar(QFrame):
@@ -141,10 +172,11 @@ class FolderField(QWidget):
         self.dialog_title = dialog_title
         self.extra_check: Callable[[str], str] | None = None
         self.check: FolderCheck | None = None
+        self.active = True  # an inactive field (its option is off) is not checked
         self._generation = 0
         self.edit = QLineEdit()
         self.edit.setClearButtonEnabled(True)
-        self.browse = QPushButton(icons.icon("folder"), "Browse…")
+        self.browse = icons.themed(QPushButton("Browse…"), "folder")
         self.create_button = QPushButton("Create folder")
         self.create_button.hide()
         self.error = FieldError()
@@ -186,9 +218,25 @@ class FolderField(QWidget):
         dialog.fileSelected.connect(self.set_text)
         dialog.open()  # not exec(): the loop keeps running
 
+    def set_active(self, active: bool) -> None:
+        """Enable the field and check it, or disable it and forget its problems."""
+        self.active = active
+        self.setEnabled(active)
+        if active:
+            self.revalidate()
+        else:
+            self._debounce.stop()
+            self._generation += 1
+            self.check = None
+            self.error.set_error("")
+            self.create_button.hide()
+            set_invalid(self.edit, False)
+
     def revalidate(self) -> None:
         """Check now (after a change elsewhere, e.g. another converter's folder)."""
         self._debounce.stop()
+        if not self.active:
+            return
         self._generation += 1
         generation = self._generation
         text = self.text()

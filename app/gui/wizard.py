@@ -57,11 +57,16 @@ def default_drop_root() -> Path:
     return Path.home() / "WATS Station"
 
 
+def title(text: str) -> str:
+    """A page title big enough to read at a glance (the wizard shows it as rich text)."""
+    return f'<span style="font-size:14pt; font-weight:600">{text}</span>'
+
+
 class ServerPage(QWizardPage):
     def __init__(self, wizard: SetupWizard) -> None:
         super().__init__()
         self.w = wizard
-        self.setTitle("Connect to your WATS server")
+        self.setTitle(title("Connect to your WATS server"))
         self.setSubTitle(
             "Reports are uploaded here. The token is in WATS under Control Panel → API settings."
         )
@@ -135,7 +140,7 @@ class TestPage(QWizardPage):
     def __init__(self, wizard: SetupWizard) -> None:
         super().__init__()
         self.w = wizard
-        self.setTitle("Test the connection")
+        self.setTitle(title("Test the connection"))
         self.setSubTitle(
             "Checks that the server answers, the connection is secure and the token is accepted."
         )
@@ -149,7 +154,7 @@ class TestPage(QWizardPage):
         layout.addWidget(self.result_text)
         self.checks = CheckList()
         layout.addWidget(self.checks, 1)
-        self.again = QPushButton(icons.icon("refresh"), "Test again")
+        self.again = icons.themed(QPushButton("Test again"), "refresh")
         self.again.clicked.connect(self.run_test)
         self.anyway = QCheckBox(
             "Continue anyway: reports wait in the queue until the connection works"
@@ -210,7 +215,7 @@ class StationPage(QWizardPage):
     def __init__(self, wizard: SetupWizard) -> None:
         super().__init__()
         self.w = wizard
-        self.setTitle("Name this station")
+        self.setTitle(title("Name this station"))
         self.setSubTitle(
             "Every report carries these values; they find the station's results in WATS."
         )
@@ -266,7 +271,7 @@ class ConverterRow:
         self.check.setToolTip(", ".join(info.get("patterns") or []))
         self.folder = FolderField(dialog_title=f"Folder for {self.key} files")
         self.folder.edit.setText(self.default_folder)
-        self.folder.setEnabled(False)
+        self.folder.set_active(False)
         self.existing: dict[str, Any] | None = None
 
 
@@ -274,7 +279,7 @@ class ConvertersStepPage(QWizardPage):
     def __init__(self, wizard: SetupWizard) -> None:
         super().__init__()
         self.w = wizard
-        self.setTitle("Choose what to convert")
+        self.setTitle(title("Choose what to convert"))
         self.setSubTitle(
             "Tick the kinds of files your testers write and the folder each one is written to."
         )
@@ -327,7 +332,7 @@ class ConvertersStepPage(QWizardPage):
         self.completeChanged.emit()
 
     def _toggled(self, row: ConverterRow, on: bool) -> None:
-        row.folder.setEnabled(on)
+        row.folder.set_active(on)
         if on and row.folder.text() == row.default_folder:
             # Our own suggestion: create it rather than send the user to a file manager.
             text = row.folder.text()
@@ -372,7 +377,7 @@ class StartupPage(QWizardPage):
     def __init__(self, wizard: SetupWizard) -> None:
         super().__init__()
         self.w = wizard
-        self.setTitle("Start with the computer")
+        self.setTitle(title("Start with the computer"))
         self.setSubTitle("So that no report waits for someone to start the program.")
         layout = QVBoxLayout(self)
         self.at_login = QCheckBox("Start WATS Station when I log in (recommended)")
@@ -390,7 +395,7 @@ class FinishPage(QWizardPage):
     def __init__(self, wizard: SetupWizard) -> None:
         super().__init__()
         self.w = wizard
-        self.setTitle("Ready")
+        self.setTitle(title("Ready"))
         self.setSubTitle("Finish saves the settings; the worker uses them at once.")
         layout = QVBoxLayout(self)
         self.summary = label(wrap=True)
@@ -441,6 +446,7 @@ class SetupWizard(QWizard):
         self.setWindowTitle("WATS Station setup")
         self.setWindowIcon(icons.app_icon())
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setTitleFormat(Qt.TextFormat.RichText)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.resize(780, 580)
         self.server_page = ServerPage(self)

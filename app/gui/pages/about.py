@@ -49,10 +49,12 @@ class AboutPage(Page):
                 wrap=True,
             )
         )
+        self.body.addSpacing(6)
         self.body.addWidget(label("Versions", "heading"))
         self.version_grid = QGridLayout()
         self.version_grid.setHorizontalSpacing(24)
         self.body.addLayout(self.version_grid)
+        self.body.addSpacing(6)
         self.body.addWidget(label("Where things are kept", "heading"))
         paths = context.paths
         self.paths = [
@@ -70,15 +72,15 @@ class AboutPage(Page):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(value, row, 1)
             if folder:
-                button = QPushButton(icons.icon("folder"), "Open")
+                button = icons.themed(QPushButton("Open"), "folder")
                 button.setToolTip(folder)
                 button.clicked.connect(
                     lambda _c=False, f=folder: QDesktopServices.openUrl(QUrl.fromLocalFile(f))
                 )
                 grid.addWidget(button, row, 2)
-        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         self.body.addLayout(grid)
-        self.copy_button = QPushButton(icons.icon("copy"), "Copy diagnostics")
+        self.copy_button = icons.themed(QPushButton("Copy diagnostics"), "copy")
         self.copy_button.setToolTip(
             "Versions, folders, the worker's state and the configuration (never the token), "
             "to paste into a support request"

@@ -20,6 +20,8 @@ class Page(QWidget):
     icon_name = ""
     # Forms scroll (nothing is clipped on 1366x768); tables and logs fill the page instead.
     scrollable = False
+    # Forms stay narrow enough to read on a wide screen; 0 = use the whole width.
+    max_content_width = 0
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +40,8 @@ class Page(QWidget):
         self.message_bar = MessageBar()
         outer.addWidget(self.message_bar)
         body = QWidget()
+        if self.max_content_width:
+            body.setMaximumWidth(self.max_content_width)
         self.body = QVBoxLayout(body)
         self.body.setContentsMargins(0, 0, 0, 0)
         self.body.setSpacing(10)
@@ -47,6 +51,7 @@ class Page(QWidget):
             scroll.setFrameShape(QFrame.Shape.NoFrame)
             scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(body)
+            scroll.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             outer.addWidget(scroll, 1)
         else:
             outer.addWidget(body, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -52,6 +53,7 @@ def url_problem(url: str, field: str = "url") -> str:
 class ConnectionPage(ConfigPage):
     key = "connection"
     title = "Connection"
+    max_content_width = 900
     icon_name = "connection"
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
@@ -78,7 +80,7 @@ class ConnectionPage(ConfigPage):
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setAccessibleName("Token")
-        reveal = QAction(icons.icon("about"), "Show what I typed", self.token)
+        reveal = icons.themed(QAction("Show what I typed", self.token), "about")
         reveal.setCheckable(True)
         reveal.toggled.connect(
             lambda on: self.token.setEchoMode(
@@ -92,7 +94,7 @@ class ConnectionPage(ConfigPage):
         self.clear_token_button.clicked.connect(self.clear_token)
         token_box = field_with_error(self.token, self.token_error)
         token_box.column.addWidget(self.token_state)
-        token_box.column.addWidget(self.clear_token_button)
+        token_box.column.addWidget(self.clear_token_button, 0, Qt.AlignmentFlag.AlignLeft)
         form.addRow("Token", token_box)
 
         self.proxy = QLineEdit()
@@ -125,7 +127,7 @@ class ConnectionPage(ConfigPage):
             }
         )
 
-        self.test_button = QPushButton(icons.icon("test"), "Test connection")
+        self.test_button = icons.themed(QPushButton("Test connection"), "test")
         self.test_button.clicked.connect(self.test_connection)
         self.save_anyway_button = QPushButton("Save anyway")
         self.save_anyway_button.setToolTip("Keep these settings; reports wait until it works")

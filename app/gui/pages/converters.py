@@ -66,11 +66,11 @@ class ConvertersPage(ConfigPage):
         self.plugin_problems.hide()
         self.body.addWidget(self.plugin_problems)
         buttons = QHBoxLayout()
-        self.add_button = QPushButton(icons.icon("add"), "Add…")
-        self.edit_button = QPushButton(icons.icon("edit"), "Edit…")
+        self.add_button = icons.themed(QPushButton("Add…"), "add")
+        self.edit_button = icons.themed(QPushButton("Edit…"), "edit")
         self.toggle_button = QPushButton("Disable")
-        self.test_button = QPushButton(icons.icon("test"), "Test on a file…")
-        self.remove_button = QPushButton(icons.icon("remove"), "Remove…")
+        self.test_button = icons.themed(QPushButton("Test on a file…"), "test")
+        self.remove_button = icons.themed(QPushButton("Remove…"), "remove")
         for button in (self.add_button, self.edit_button, self.toggle_button, self.test_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -178,7 +178,7 @@ class ConvertersPage(ConfigPage):
         self.test_button.setEnabled(converter is not None and ready)
         enabled = converter is None or converter.get("enabled", True)
         self.toggle_button.setText("Disable" if enabled else "Enable")
-        self.toggle_button.setIcon(icons.icon("pause" if enabled else "play"))
+        icons.themed(self.toggle_button, "pause" if enabled else "play")
 
     def select(self, name: str) -> None:
         for row in range(self.table.topLevelItemCount()):

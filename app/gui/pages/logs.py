@@ -103,7 +103,7 @@ class LogsPage(Page):
         self.search.setClearButtonEnabled(True)
         self.follow = QCheckBox("Follow new lines")
         self.follow.setChecked(True)
-        self.open_folder = QPushButton(icons.icon("folder"), "Open log folder")
+        self.open_folder = icons.themed(QPushButton("Open log folder"), "folder")
         self.open_folder.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(context.paths.log_dir)))
         )

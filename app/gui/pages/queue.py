@@ -100,13 +100,13 @@ class QueuePage(Page):
         self.body.addWidget(self.table, 1)
 
         actions = QHBoxLayout()
-        self.open_button = QPushButton(icons.icon("queue"), "Open…")
+        self.open_button = icons.themed(QPushButton("Open…"), "queue")
         self.open_button.setToolTip("Show the report's steps and verdicts (Enter)")
-        self.retry_button = QPushButton(icons.icon("restart"), "Retry now")
+        self.retry_button = icons.themed(QPushButton("Retry now"), "restart")
         self.retry_button.setToolTip("Upload the selected reports again now")
-        self.resubmit_button = QPushButton(icons.icon("edit"), "Fix and resubmit…")
+        self.resubmit_button = icons.themed(QPushButton("Fix and resubmit…"), "edit")
         self.resubmit_button.setToolTip("Correct a rejected report's header and send it again")
-        self.delete_button = QPushButton(icons.icon("remove"), "Delete…")
+        self.delete_button = icons.themed(QPushButton("Delete…"), "remove")
         for button in (self.open_button, self.retry_button, self.resubmit_button):
             actions.addWidget(button)
         actions.addStretch(1)

@@ -20,6 +20,7 @@ from app.gui.widgets import label
 class SettingsPage(ConfigPage):
     key = "settings"
     title = "Settings"
+    max_content_width = 900
     icon_name = "settings"
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:

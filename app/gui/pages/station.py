@@ -28,6 +28,7 @@ FIELDS = (
 class StationPage(ConfigPage):
     key = "station"
     title = "Station"
+    max_content_width = 900
     icon_name = "station"
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:

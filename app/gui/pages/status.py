@@ -41,7 +41,7 @@ from app.gui.status_view import (
     tray_state,
 )
 from app.gui.theme import Severity, set_role, set_severity, severity_color
-from app.gui.widgets import NumberTile, label
+from app.gui.widgets import ElidedLabel, NumberTile, label
 
 ACTIVITY_LINES = 200
 CARD_COLUMNS = 3
@@ -61,10 +61,10 @@ class ConverterCard(QFrame):
         top.addWidget(self.name, 1)
         top.addWidget(self.state)
         layout.addLayout(top)
-        self.kind = label(role="caption")
-        self.kind.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.kind = ElidedLabel()
+        set_role(self.kind, "caption")
         self.counts = label()
-        self.last_file = label(wrap=True)
+        self.last_file = ElidedLabel()
         self.last_error = label(wrap=True)
         for widget in (self.kind, self.counts, self.last_file, self.last_error):
             layout.addWidget(widget)
@@ -75,8 +75,7 @@ class ConverterCard(QFrame):
         set_severity(self.state, Severity.ERROR if state == "error" else Severity.NORMAL)
         set_severity(self, Severity.ERROR if state == "error" else Severity.NORMAL)
         folder = str(data.get("folder") or "")
-        self.kind.setText(f"{data.get('converter', '')} · {folder}")
-        self.kind.setToolTip(folder)
+        self.kind.set_full_text(f"{data.get('converter', '')} · {folder}")
         done = int(data.get("files_done_today") or 0)
         failed = int(data.get("files_failed_today") or 0)
         self.counts.setText(f"Today: {format_count(done)} converted, {format_count(failed)} failed")
@@ -84,9 +83,9 @@ class ConverterCard(QFrame):
         last = data.get("last_file")
         if last:
             when = format_clock(data.get("last_file_at"))
-            self.last_file.setText(f"Last file: {os.path.basename(str(last))}  {when}")
+            self.last_file.set_full_text(f"Last file: {os.path.basename(str(last))}  {when}")
         else:
-            self.last_file.setText("No file yet today")
+            self.last_file.set_full_text("No file yet today")
         error = data.get("last_error")
         self.last_error.setText(f"Last error: {error}" if error else "")
         self.last_error.setVisible(bool(error))
@@ -101,9 +100,9 @@ class StatusPage(Page):
 
     def __init__(self, context: GuiContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self.pause_button = QPushButton(icons.icon("pause"), "Pause uploads")
+        self.pause_button = icons.themed(QPushButton("Pause uploads"), "pause")
         self.pause_button.clicked.connect(context.toggle_uploads)
-        self.restart_button = QPushButton(icons.icon("restart"), "Restart worker")
+        self.restart_button = icons.themed(QPushButton("Restart worker"), "restart")
         self.restart_button.clicked.connect(context.restart_worker)
         self.add_header_widget(self.pause_button)
         self.add_header_widget(self.restart_button)
@@ -170,6 +169,9 @@ class StatusPage(Page):
         self.body.addWidget(label("Converters", "heading"))
         self.cards_grid = QGridLayout()
         self.cards_grid.setSpacing(10)
+        self.cards_grid.setAlignment(Qt.AlignmentFlag.AlignTop)
+        for column in range(CARD_COLUMNS):
+            self.cards_grid.setColumnStretch(column, 1)
         self.cards: dict[str, ConverterCard] = {}
         self.no_converters = label(
             "No converter is set up yet. Add one on the Converters page (or run the setup "
@@ -224,7 +226,7 @@ class StatusPage(Page):
         )
         paused = (status or {}).get("uploads") == "paused"
         self.pause_button.setText("Resume uploads" if paused else "Pause uploads")
-        self.pause_button.setIcon(icons.icon("play" if paused else "pause"))
+        icons.themed(self.pause_button, "play" if paused else "pause")
         self.pause_button.setEnabled(connected)
         self.restart_button.setText("Restart worker" if connected else "Start worker")
         self._paint_alarms(status if connected else None)
@@ -348,7 +350,7 @@ class StatusPage(Page):
                 card = ConverterCard(name)
                 self.cards[name] = card
                 row, column = divmod(index, CARD_COLUMNS)
-                self.cards_grid.addWidget(card, row, column)
+                self.cards_grid.addWidget(card, row, column, Qt.AlignmentFlag.AlignTop)
         for data in converters:
             self.cards[str(data.get("name"))].update_from(data)
         self.no_converters.setVisible(not converters)
