@@ -264,6 +264,7 @@ class YieldView:
     pareto_by_path: list[ParetoRow]
     failed_runs: int
     runs_indexed: int
+    min_units: int = 1  # fewer units than this are not judged against a target
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -287,6 +288,7 @@ class YieldView:
                 "by_path": [r.to_dict() for r in self.pareto_by_path],
             },
             "runs_indexed": self.runs_indexed,
+            "min_units": self.min_units,
         }
 
 
@@ -599,6 +601,7 @@ def run_query(
         pareto_by_path=by_path,
         failed_runs=failed,
         runs_indexed=index.live_runs,
+        min_units=settings.alarms.min_units,
     )
 
 
