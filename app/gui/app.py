@@ -32,6 +32,7 @@ from app.gui.status_view import drop_folders
 from app.gui.theme import Severity, apply_theme
 from app.gui.tray import Tray
 from app.gui.worker_link import WorkerLink
+from app.gui.yield_alerts import notify_yield_alarms
 
 if TYPE_CHECKING:  # imported lazily at run time: the tray must appear fast
     from app.gui.main_window import MainWindow
@@ -95,6 +96,8 @@ class GuiApp(QObject):
         )
         self.tray = Tray(self.link, self)
         self.tray.show_status.connect(lambda: self.show_page("status"))
+        self.tray.show_yield.connect(self.show_yield_monitor)
+        notify_yield_alarms(self.tray)
         self.tray.show_configure.connect(lambda: self.show_page("converters"))
         self.tray.toggle_uploads.connect(self.toggle_uploads)
         self.tray.open_drop_folder.connect(self.open_drop_folder)
@@ -147,6 +150,12 @@ class GuiApp(QObject):
         window = self.main_window()
         window.show_page(key)
         window.bring_to_front()
+
+    def show_yield_monitor(self) -> None:
+        """The yield dashboard in a window of its own (for a screen beside the line)."""
+        from app.gui.yield_window import show_yield_window
+
+        show_yield_window(self.link)
 
     def raise_window(self) -> None:
         """A second launch knocked: show whatever the user was looking at."""

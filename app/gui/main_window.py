@@ -34,6 +34,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("converters", "Converters", "converters", "app.gui.pages.converters:ConvertersPage"),
     ("connection", "Connection", "connection", "app.gui.pages.connection:ConnectionPage"),
     ("station", "Station", "station", "app.gui.pages.station:StationPage"),
+    ("yield", "Yield", "yield", "app.gui.pages.yield_page:YieldPage"),
     ("settings", "Settings", "settings", "app.gui.pages.settings:SettingsPage"),
     ("logs", "Logs", "logs", "app.gui.pages.logs:LogsPage"),
     ("about", "About", "about", "app.gui.pages.about:AboutPage"),

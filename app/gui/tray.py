@@ -33,6 +33,7 @@ class Tray(QObject):
     """Emits what the user chose; the application decides how to do it."""
 
     show_status = Signal()
+    show_yield = Signal()
     show_configure = Signal()
     toggle_uploads = Signal()
     open_drop_folder = Signal()
@@ -61,6 +62,7 @@ class Tray(QObject):
         menu = self.menu
         self.status_action = self._action("Status monitor", "status", self.show_status)
         menu.setDefaultAction(self.status_action)
+        self.yield_action = self._action("Yield monitor", "yield", self.show_yield)
         self.configure_action = self._action("Configure…", "settings", self.show_configure)
         menu.addSeparator()
         self.pause_action = self._action("Pause uploads", "pause", self.toggle_uploads)

@@ -126,3 +126,34 @@ def test_the_line_monitor_window_shows_the_same_figures_bigger(gui: Gui, tmp_pat
     assert board.fpy_tile.value.text() == "25%"
     assert board.fpy_tile.value.font().pointSize() >= 40
     window.close()
+
+
+def test_the_tray_opens_the_monitor_and_notifies_yield_alarms(gui: Gui, tmp_path: Path) -> None:
+    from app.gui.tray import Tray
+    from app.gui.yield_alerts import notify_yield_alarms
+
+    gui.station.configure(folders={"line": tmp_path / "in"})
+    gui.start_worker()
+    link = gui.connect()
+    tray = Tray(link)
+    notify_yield_alarms(tray)
+    opened: list[bool] = []
+    tray.show_yield.connect(lambda: opened.append(True))
+    tray.yield_action.trigger()
+    assert opened == [True]
+    assert tray.yield_action.text() == "Yield monitor"
+    link.alarm.emit(
+        {
+            "raised": True,
+            "kind": "yield_failures",
+            "subject": "50 PCBA test",
+            "message": "Yield alarm: The last 5 units of 50 PCBA test failed their first test",
+        }
+    )
+    link.alarm.emit({"raised": False, "kind": "yield_failures", "subject": "50 PCBA test"})
+    assert tray.notifications == [
+        (
+            "Units keep failing",
+            "Yield alarm: The last 5 units of 50 PCBA test failed their first test",
+        )
+    ]
