@@ -124,7 +124,7 @@ class TrendChart:
             [v for _, v in shown],
             pen=pg.mkPen(text, width=2),
             symbol="o",
-            symbolSize=9,
+            symbolSize=self._font_pt,
             symbolBrush=brushes,
             symbolPen=pg.mkPen(None),
         )
@@ -137,7 +137,8 @@ class TrendChart:
                 angle=0,
                 pen=pg.mkPen(grey, width=1, style=Qt.PenStyle.DashLine),
                 label=f"target {percent(warning)}",
-                labelOpts={"position": 0.02, "color": grey, "anchors": [(0, 1), (0, 1)]},
+                # Below the line, at its left end: above it the label would leave the chart.
+                labelOpts={"position": 0.02, "color": grey, "anchors": [(0, 0), (0, 0)]},
             )
             item.addItem(self.target_line)
         step = max(1, -(-len(points) // MAX_TICKS))
@@ -199,9 +200,12 @@ class ParetoChart:
         names = [_short(str(r["step"])) for r in shown]
         item.getAxis("left").setTicks([list(zip(ys, names, strict=True))])
         top = max([*counts, 1])
-        # Room on the right for the share labels.
-        item.setXRange(0, top * 1.6, padding=0)
-        item.setYRange(-0.6, max(len(shown), 1) - 0.4, padding=0)
+        # Room on the right for the share labels; whole-number ticks; bars of one thickness.
+        span = max(top * 2.3, 4)
+        item.setXRange(0, span, padding=0)
+        major = max(1, round(span / 8))
+        item.getAxis("bottom").setTickSpacing(major=major, minor=major)
+        item.setYRange(-0.6, max(len(shown), 4) - 0.4, padding=0)
 
 
 def _short(name: str) -> str:

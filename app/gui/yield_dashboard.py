@@ -271,9 +271,14 @@ class YieldDashboard(QWidget):
         server_box.addWidget(self.server_title)
         server_box.addWidget(self.server_summary)
         server_box.addWidget(self.server_table, 1)
+        # The server's table leaves out retests: side by side, both tables must fit.
+        self.server_table.setColumnHidden(len(TABLE_HEADERS) - 1, True)
         self.server_panel.hide()
         splitter.addWidget(local)
         splitter.addWidget(self.server_panel)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self.splitter = splitter
         return splitter
 
     def _table(self) -> QTableWidget:
@@ -514,6 +519,9 @@ class YieldDashboard(QWidget):
                 table.setItem(row, column, item)
 
     def _show_alarms(self, alarms: list[Mapping[str, Any]]) -> None:
+        code = self.process.currentData()
+        if code:  # a line monitor for one process shows that process's alarms only
+            alarms = [a for a in alarms if str(a.get("process_code")) == str(code)]
         while self.alarm_box.count():
             item = self.alarm_box.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -532,6 +540,9 @@ class YieldDashboard(QWidget):
 
     def _server_toggled(self, on: bool) -> None:
         self.server_panel.setVisible(on)
+        if on:
+            half = max(self.splitter.width() // 2, 1)
+            self.splitter.setSizes([half, half])
         if on:
             self.server = None
             self._ask_server(self.params())
