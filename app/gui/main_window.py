@@ -26,7 +26,7 @@ from app.gui.status_view import SERVER_WORDS, UPLOAD_WORDS, WORKER_WORDS
 from app.gui.theme import Severity, set_severity
 from app.gui.widgets import label
 
-# (key, navigation text, icon, "module:Class"); Ctrl+1… follow this order.
+# (key, navigation text, icon, "module:Class"); Ctrl+1…Ctrl+9 follow this order (About: F1).
 PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("status", "Status", "status", "app.gui.pages.status:StatusPage"),
     ("queue", "Queue", "queue", "app.gui.pages.queue:QueuePage"),
@@ -205,7 +205,10 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         for number, (key, text, icon_name, _target) in enumerate(PAGES, start=1):
             action = self._menu_action(view, text, icon_name, lambda k=key: self.show_page(k))
-            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            if number <= 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            elif key == "about":
+                action.setShortcut(QKeySequence.StandardKey.HelpContents)
         view.addSeparator()
         refresh = self._menu_action(view, "Refresh", "refresh", self._reload_current)
         refresh.setShortcut(QKeySequence.StandardKey.Refresh)

@@ -79,8 +79,22 @@ class Gui:
     # ------------------------------------------------------------ waiting
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-        result: T = self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
-        return result
+        return self._drive(asyncio.wait_for(coro, timeout))
+
+    def _drive(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run the loop until `coro` is done.
+
+        Not run_until_complete(): qasync processes Qt events once more after it, with no
+        running loop, and a task resumed there fails. (The application never returns from
+        its run_until_complete, so only tests meet this.)
+        """
+        task = self.loop.create_task(coro)
+        task.add_done_callback(lambda _task: self.loop.stop())
+        self.loop.run_forever()
+        if not task.done():
+            task.cancel()
+            raise AssertionError("the event loop stopped before the test's wait was over")
+        return task.result()
 
     def until(self, condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
         """Run the loop until `condition()` is truthy; fail after `timeout` seconds."""
@@ -97,7 +111,7 @@ class Gui:
                     )
                 await asyncio.sleep(0.02)
 
-        return self.loop.run_until_complete(poll())
+        return self._drive(poll())
 
     def settle(self, timeout: float = 20.0) -> None:
         """Wait until every background operation the UI started has finished."""
@@ -105,7 +119,7 @@ class Gui:
 
     def pump(self, seconds: float) -> None:
         """Let the loop run for a while (only to observe that something does NOT happen)."""
-        self.loop.run_until_complete(asyncio.sleep(seconds))
+        self._drive(asyncio.sleep(seconds))
 
     # ------------------------------------------------------------ set-up
 
