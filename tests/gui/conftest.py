@@ -94,7 +94,8 @@ class Gui:
         if not task.done():
             task.cancel()
             raise AssertionError("the event loop stopped before the test's wait was over")
-        return task.result()
+        result: T = task.result()
+        return result
 
     def until(self, condition: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
         """Run the loop until `condition()` is truthy; fail after `timeout` seconds."""

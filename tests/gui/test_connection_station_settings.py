@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 from app.gui.pages.connection import ConnectionPage
 from app.gui.pages.settings import SettingsPage
@@ -21,8 +22,9 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def saved_server(gui: Gui) -> dict:
-    return gui.station.call("config.get")["config"]["server"]
+def saved_server(gui: Gui) -> dict[str, Any]:
+    server: dict[str, Any] = gui.station.call("config.get")["config"]["server"]
+    return server
 
 
 def open_connection_page(gui: Gui) -> ConnectionPage:

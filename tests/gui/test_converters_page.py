@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,8 +20,9 @@ from app.samples import sample_path
 from tests.gui.conftest import Gui
 
 
-def converters_saved(gui: Gui) -> list[dict]:
-    return gui.station.call("config.get")["config"]["converters"]
+def converters_saved(gui: Gui) -> list[dict[str, Any]]:
+    converters: list[dict[str, Any]] = gui.station.call("config.get")["config"]["converters"]
+    return converters
 
 
 @pytest.fixture
