@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QStackedWidget,
+    QSystemTrayIcon,
     QWidget,
 )
 
@@ -246,7 +247,8 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing hides the window: the tray and the worker stay."""
+        """Closing hides the window: the tray and the worker stay. Without a system tray
+        (some Linux desktops) it minimises instead, so the window can still be found."""
         self.context.settings.save_window_geometry(self.saveGeometry())
         page = self.pages.get(self._current)
         if page is not None:
@@ -255,7 +257,10 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         event.ignore()
-        self.hide()
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.hide()
+        else:
+            self.showMinimized()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)

@@ -86,7 +86,10 @@ def test_closing_the_window_keeps_the_tray_and_quitting_keeps_the_worker(
     assert window is not None
     assert window.isVisible()
     window.close()
-    assert not window.isVisible()
+    if app.tray.available():
+        assert not window.isVisible()
+    else:  # no system tray (as offscreen): the window stays reachable, minimised
+        assert window.isMinimized()
     assert app.tray.icon.isVisible()
     assert app.link.connected
     pid = app.link.status["pid"]  # type: ignore[index]
