@@ -19,6 +19,7 @@ Not thread-safe: one thread changes and reads it (the worker's yield thread).
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -80,6 +81,68 @@ class Interner(Generic[T]):
         return len(self.values)
 
 
+class UnitTable:
+    """(serial number, product, process) → unit number, in two flat arrays.
+
+    A dict with text keys costs about 150 bytes a unit, which for a million units is most of
+    the index; this open-addressing table (linear probing, at most half full) costs about 24.
+    Slots hold a 64-bit hash of the key and the unit; a hash match is confirmed against the
+    unit's product, process and a CRC-32 of its serial number, so two keys that share a hash
+    stay two units.
+    """
+
+    _START = 1024
+
+    def __init__(self) -> None:
+        self._hashes = array("q", [0]) * self._START
+        self._units = array("i", [-1]) * self._START
+        self._mask = self._START - 1
+        self.count = 0
+
+    def find(
+        self, key_hash: int, pn_id: int, code: int, crc: int, index: YieldIndex
+    ) -> tuple[int, int]:
+        """(unit, slot): the unit of this key, else (-1, the free slot to put it in)."""
+        hashes, units, mask = self._hashes, self._units, self._mask
+        unit_pn, unit_process, unit_crc = index.unit_pn, index.unit_process, index.unit_sn_crc
+        slot = key_hash & mask
+        while True:
+            unit = units[slot]
+            if unit < 0:
+                return -1, slot
+            if (
+                hashes[slot] == key_hash
+                and unit_crc[unit] == crc
+                and unit_pn[unit] == pn_id
+                and unit_process[unit] == code
+            ):
+                return unit, slot
+            slot = (slot + 1) & mask
+
+    def put(self, slot: int, key_hash: int, unit: int) -> None:
+        self._hashes[slot] = key_hash
+        self._units[slot] = unit
+        self.count += 1
+        if self.count * 2 > len(self._units):
+            self._grow()
+
+    def _grow(self) -> None:
+        old = zip(self._hashes, self._units, strict=True)
+        size = len(self._units) * 2
+        self._hashes = array("q", [0]) * size
+        self._units = array("i", [-1]) * size
+        self._mask = size - 1
+        hashes, units, mask = self._hashes, self._units, self._mask
+        for key_hash, unit in old:
+            if unit < 0:
+                continue
+            slot = key_hash & mask
+            while units[slot] >= 0:
+                slot = (slot + 1) & mask
+            hashes[slot] = key_hash
+            units[slot] = unit
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
     """What one batch changed: rows added, rows replaced, and the processes touched."""
@@ -110,7 +173,8 @@ class YieldIndex:
         self.key = array("q")
         self.alive = bytearray()
         # Per unit.
-        self._unit_ids: dict[str, int] = {}
+        self._units = UnitTable()
+        self.unit_sn_crc = array("I")
         self.unit_first = array("i")  # first run in start order, -1 once all were removed
         self.unit_pn = array("i")
         self.unit_process = array("i")
@@ -184,16 +248,104 @@ class YieldIndex:
         return ApplyResult(added, replaced, unchanged, skipped, frozenset(processes))
 
     def _unit_for(self, sn: str, pn: str, code: int) -> int:
-        unit_key = f"{code}\x1f{pn}\x1f{sn}"
-        unit = self._unit_ids.get(unit_key)
-        if unit is None:
+        pn_id = self.pns.ids.get(pn)
+        if pn_id is None:
+            pn_id = self.pns.id(pn)
+        crc = zlib.crc32(sn.encode("utf-8", "surrogatepass"))
+        key_hash = hash((code, pn, sn))
+        unit, slot = self._units.find(key_hash, pn_id, code, crc, self)
+        if unit < 0:
             unit = len(self.unit_first)
-            self._unit_ids[unit_key] = unit
             self.unit_first.append(-1)
-            self.unit_pn.append(self.pns.id(pn))
+            self.unit_pn.append(pn_id)
             self.unit_process.append(code)
+            self.unit_sn_crc.append(crc)
             self.process_codes.add(code)
+            self._units.put(slot, key_hash, unit)
         return unit
+
+    def load(self, rows: Iterable[HeaderRow]) -> int:
+        """Add rows that are all new and come in increasing key order (the first load from
+        the queue, in rowid order): the same result as `apply`, in half the time. Returns
+        the number of rows added."""
+        start_a, unit_a, result_a = self.start, self.unit, self.result
+        attr_a, step_a, next_a, key_a, alive_a = (
+            self.attr,
+            self.step,
+            self.next,
+            self.key,
+            self.alive,
+        )
+        unit_first, order, order_start = self.unit_first, self.order, self.order_start
+        attr_ids, step_ids, names = self.attrs.ids, self.steps.ids, self.process_names
+        codes, unit_for, link = RESULT_CODES, self._unit_for, self._link
+        last_key = key_a[-1] if key_a else -(2**63)
+        newest = order_start[-1] if order_start else float("-inf")
+        late: list[int] = []
+        added = 0
+        for row in rows:
+            (
+                key,
+                sn,
+                pn,
+                code,
+                start,
+                result,
+                rev,
+                station,
+                fixture,
+                operator,
+                pname,
+                sname,
+                spath,
+            ) = row
+            if key <= last_key:
+                raise ValueError("load() needs new rows in increasing key order; use apply()")
+            last_key = key
+            if start is None or code is None:
+                continue
+            attrs = (rev or "", station or "", fixture or "", operator or "", pname or "")
+            attr = attr_ids.get(attrs)
+            if attr is None:
+                attr = self.attrs.id(attrs)
+            if sname or spath:
+                pair = (sname or "", spath or "")
+                step = step_ids.get(pair)
+                if step is None:
+                    step = self.steps.id(pair)
+            else:
+                step = NO_STEP
+            if pname:
+                names[code] = pname
+            run = len(start_a)
+            known = len(unit_first)
+            unit = unit_for(sn or "", pn or "", code)
+            start_a.append(start)
+            unit_a.append(unit)
+            result_a.append(codes.get((result or "").upper(), OTHER_RESULT))
+            attr_a.append(attr)
+            step_a.append(step)
+            key_a.append(key)
+            alive_a.append(1)
+            next_a.append(-1)
+            if unit == known:  # a new unit: this is its first run
+                unit_first[unit] = run
+            else:
+                link(unit, run)
+            if start >= newest:
+                order.append(run)
+                order_start.append(start)
+                newest = start
+            else:
+                late.append(run)
+            added += 1
+        self.live_runs += added
+        self._key_order = None
+        if late:
+            self._place_late(late)
+        if added:
+            self.version += 1
+        return added
 
     def _attrs_of(self, row: HeaderRow) -> tuple[int, int]:
         attr = self.attrs.id(

@@ -211,12 +211,12 @@ class YieldService:
 
     def _load(self) -> None:
         for rows in self._store.load():
-            self.index.apply(rows)
+            self.index.load(rows)
 
     def _reload(self) -> _Batch:
         fresh = YieldIndex()
         for rows in self._store.load():
-            fresh.apply(rows)
+            fresh.load(rows)
         self.index = fresh
         return _Batch(ApplyResult(), reloaded=True)
 

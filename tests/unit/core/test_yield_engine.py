@@ -535,3 +535,56 @@ def test_empty_index_gives_empty_figures() -> None:
 
 def test_filter_to_dict_lists_only_set_filters() -> None:
     assert YieldFilter(pn=("A",), station=("S",)).to_dict() == {"pn": ["A"], "station": ["S"]}
+
+
+def test_the_first_load_builds_the_same_index_as_apply() -> None:
+    rnd = random.Random(5)
+    base = at("2025-03-04 06:00").timestamp()
+    rows = [
+        HeaderRow(
+            key=key,
+            sn=f"S{rnd.randrange(300)}",
+            pn=rnd.choice(["PN-A", "PN-B"]),
+            process_code=rnd.choice([50, 100]),
+            start_utc=base + rnd.randrange(36000),  # arriving out of start order
+            result=rnd.choice(["P", "P", "F", "E"]),
+            station=rnd.choice(["ST-1", "ST-2"]),
+            failing_step_name=rnd.choice([None, "Probe"]),
+        )
+        for key in range(1, 2001)
+    ]
+    applied, loaded = YieldIndex(), YieldIndex()
+    applied.apply(rows)
+    for begin in range(0, len(rows), 500):
+        assert loaded.load(rows[begin : begin + 500]) == 500
+    for index in (applied, loaded):
+        index.span(None, None)  # the late rows are put in start order before reading
+    for column in ("start", "unit", "result", "attr", "step", "next", "key", "order", "unit_first"):
+        assert list(getattr(loaded, column)) == list(getattr(applied, column)), column
+    with pytest.raises(ValueError, match="increasing key order"):
+        loaded.load(rows[:1])
+    day = view(loaded, "today", "2025-03-05 00:00").total.to_dict()
+    assert day == view(applied, "today", "2025-03-05 00:00").total.to_dict()
+
+
+def test_units_whose_keys_share_a_hash_stay_apart() -> None:
+    from app.core.yield_index import UnitTable
+
+    index = YieldIndex()
+    table = UnitTable()
+    for unit, (pn_id, crc) in enumerate([(0, 11), (0, 12), (1, 11)]):
+        index.unit_pn.append(pn_id)
+        index.unit_process.append(50)
+        index.unit_sn_crc.append(crc)
+        found, slot = table.find(42, pn_id, 50, crc, index)
+        assert found == -1
+        table.put(slot, 42, unit)
+    assert table.find(42, 0, 50, 12, index)[0] == 1
+    assert table.find(42, 1, 50, 11, index)[0] == 2
+    assert table.find(42, 1, 100, 11, index)[0] == -1
+    # Growing keeps every unit findable.
+    many = YieldIndex()
+    many.apply(HeaderRow(k, f"SN{k}", "PN", 50, float(k), "P") for k in range(1, 5001))
+    assert many.unit_count == 5000
+    many.apply([HeaderRow(5001, "SN17", "PN", 50, 9999.0, "F")])
+    assert many.unit_count == 5000
