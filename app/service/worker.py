@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from app import __version__
 from app.core.backoff import Backoff, BackoffPolicy
@@ -23,6 +23,7 @@ from app.core.config_store import ConfigStore
 from app.core.paths import InstancePaths
 from app.core.secrets import CLIENT_CREDENTIALS, get_secret, get_token, set_secret
 from app.service.conversion import ConversionPool
+from app.service.http_thread import HttpThread, ThreadedClient
 from app.service.pipeline import Pipeline, PipelineCallbacks, QueueStore
 from app.service.queue_events import ObservedQueue
 from app.service.server_monitor import ServerMonitor
@@ -81,7 +82,9 @@ class Worker:
         self.db = ThreadPoolExecutor(max_workers=2, thread_name_prefix="queue")
         # Observed: IPC clients get a `queue` event after every change (queue_events.py).
         self.queue = ObservedQueue.open(paths.queue_db)
-        self._client: WatsClient | None = None
+        # Every HTTP exchange with the WATS server runs on this thread's own loop.
+        self.http = HttpThread()
+        self._client: ThreadedClient | None = None
         self._client_key: tuple[Any, ...] | None = None
         self.uploader = Uploader(
             self.queue,
@@ -92,7 +95,7 @@ class Worker:
         )
         self.monitor = ServerMonitor(
             self.status,
-            lambda: self._client,
+            lambda: self.client,
             station_name=lambda: self.config.station.name,
             registration=self._registration_due,
             on_registered=self._registered,
@@ -175,6 +178,7 @@ class Worker:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        self.http.close()
         self.db.shutdown(wait=True)
         self.queue.close()
         self.status.update(worker_state="stopped")
@@ -235,7 +239,7 @@ class Worker:
                 verify: bool | str = cfg.server.verify_tls
                 if verify and cfg.server.ca_bundle:
                     verify = str(cfg.server.ca_bundle)
-                self._client = WatsClient(
+                client = WatsClient(
                     cfg.server.url,
                     token,
                     proxy=cfg.server.proxy,
@@ -244,6 +248,7 @@ class Worker:
                     post_timeout=cfg.uploads.post_timeout_s,
                     user_agent=f"wats-station/{__version__}",
                 )
+                self._client = ThreadedClient(client, self.http)
                 self.uploader.set_client(self._client)
                 self.status.update(
                     server_url=cfg.server.url, server_state="unknown", server_version=None
@@ -261,8 +266,9 @@ class Worker:
 
     @property
     def client(self) -> WatsClient | None:
-        """The current WATS server client; None while no server is configured."""
-        return self._client
+        """The current WATS server client (its coroutines run on the HTTP thread and are
+        awaited from the main loop like the client's own); None while no server is set."""
+        return cast("WatsClient | None", self._client)
 
     def set_uploads_paused(self, paused: bool) -> None:
         """Pause or resume uploads; saved in the config so a restart keeps the choice."""
