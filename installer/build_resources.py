@@ -115,7 +115,7 @@ def render_png(svg: Path, size: int) -> bytes:
     painter.end()
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]  # (stubs say bytes)
         raise OSError(f"could not encode a {size}px PNG of {svg}")
     return bytes(buffer.data().data())
 

@@ -34,6 +34,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.devserver.threaded import RunningServer
 
 ROOT = Path(__file__).resolve().parent.parent
 NSIS_SCRIPT = ROOT / "installer" / "windows" / "wats-station.nsi"
@@ -261,7 +265,7 @@ class GuiRun:
 
 
 @contextlib.contextmanager
-def local_server() -> Iterator[object]:
+def local_server() -> Iterator[RunningServer]:
     from app.devserver import run_in_thread
 
     with run_in_thread(port=0) as server:
@@ -300,7 +304,7 @@ def run_gui(frozen: FrozenCopy, *, close: bool = True, upload_after_close: bool 
 
     drop = frozen.root / "drop"
     with local_server() as server:
-        configure_station(frozen, server.url, server.token, drop)  # type: ignore[attr-defined]
+        configure_station(frozen, server.url, server.token, drop)
         log = frozen.station_home / "default" / "logs" / GUI_LOG
         env = frozen.env(WATS_STATION_HOME=str(frozen.station_home))
         (frozen.root / "home" / "run").mkdir(mode=0o700, exist_ok=True)
@@ -401,14 +405,14 @@ def _close_gui(
     )
 
 
-def _check_worker_uploads(frozen: FrozenCopy, server: object, drop: Path) -> None:
+def _check_worker_uploads(frozen: FrozenCopy, server: RunningServer, drop: Path) -> None:
     from app.samples import sample_path
 
     tmp = drop / f".{SAMPLE}.tmp"
     shutil.copyfile(sample_path(SAMPLE), tmp)
     os.replace(tmp, drop / SAMPLE)
     wait_for((drop / "Done" / SAMPLE).exists, 60, "the worker to convert a new file")
-    wait_for(lambda: len(server.reports) >= 1, 60, "the report to reach the server")  # type: ignore[attr-defined]
+    wait_for(lambda: len(server.reports) >= 1, 60, "the report to reach the server")
 
 
 def _stop_worker(frozen: FrozenCopy, worker_pid: int | None) -> None:
@@ -454,8 +458,14 @@ def scratch_dpkg_root(root: Path, *, host_status: bool = True) -> Path:
 
 
 def dpkg(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """dpkg on the scratch root (as a normal user too: the root is a folder of ours)."""
+    not_root = ["--force-not-root"] if os.geteuid() != 0 else []
     return subprocess.run(
-        ["dpkg", f"--root={root}", *args], capture_output=True, text=True, timeout=300, check=False
+        ["dpkg", f"--root={root}", *not_root, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

@@ -261,6 +261,10 @@ class SelftestSession:
         if not svg:
             raise CheckFailed(f"no Qt SVG plug-in in {plugins} (icons would not draw)")
         found.append(f"Qt plug-ins ({', '.join(sorted(filter(None, needed)))}, svg)")
+        bundle = getattr(sys, "_MEIPASS", None)
+        if bundle and bundle in os.environ.get("LD_LIBRARY_PATH", ""):
+            # System programs the station runs (systemctl, xdg-open) would load our libraries.
+            raise CheckFailed("LD_LIBRARY_PATH still points into the bundle for child programs")
         return ", ".join(found)
 
     def check_converters(self) -> str:
@@ -443,11 +447,12 @@ class SelftestSession:
                 raise CheckFailed(
                     f"the worker exited at start with code {worker.returncode} ({tail})"
                 )
+            client = BlockingIpcClient(INSTANCE, timeout=5)
             try:
-                client = BlockingIpcClient(INSTANCE, timeout=5)
                 client.call("ping")
                 return client
             except IpcError as exc:
+                client.close()
                 last = str(exc)
                 time.sleep(0.1)
         raise CheckFailed(f"the worker did not answer within {self.timeout:.0f} s ({last})")

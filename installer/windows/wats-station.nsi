@@ -74,6 +74,7 @@ Var ModeGiven       ; 1: /ALLUSERS or /CURRENTUSER was on the command line
 Var GivenDir        ; /D=DIR, if any
 Var PrevDir         ; folder of the installed version (upgrade), else ""
 Var PrevAutoStart   ; what the installed version had registered
+Var PrevAllUsers    ; the installed version's mode
 Var AutoStartGiven  ; 1: /AUTOSTART= was on the command line
 Var AutoStart
 Var IsAdmin
@@ -379,6 +380,7 @@ Function .onInit
   ${If} $PrevAutoStart == ""
     StrCpy $PrevAutoStart 0
   ${EndIf}
+  StrCpy $PrevAllUsers $AllUsers
 
   ${GetParameters} $R0
   StrCpy $ModeGiven 0
@@ -393,6 +395,12 @@ Function .onInit
   ${IfNot} ${Errors}
     StrCpy $AllUsers 0
     StrCpy $ModeGiven 1
+  ${EndIf}
+  ${If} $ModeGiven == 1
+  ${AndIf} $AllUsers != $PrevAllUsers
+    ; The other mode than the installed one: a separate, new installation.
+    StrCpy $PrevDir ""
+    StrCpy $PrevAutoStart 0
   ${EndIf}
   ${If} $PrevDir != ""
     StrCpy $AutoStart $PrevAutoStart
