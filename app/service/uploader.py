@@ -347,8 +347,27 @@ class Uploader:
             self._publish(last_error=f"The upload result could not be recorded: {exc}")
         finally:
             self._in_flight.pop(report.id, None)
+            self._start_ready()
             self._publish(in_flight=len(self._in_flight))
             self._wake()
+
+    def _start_ready(self) -> None:
+        """Hand the freed slot to an already-claimed report at once (no loop round trip),
+        when nothing stops uploads; otherwise `_step` decides."""
+        if (
+            not self._ready
+            or self._stopping
+            or self._paused
+            or self._auth_error is not None
+            or self._gate_mono is not None
+            or self._status.consecutive_failures > 0
+            or len(self._in_flight) >= self._concurrency
+        ):
+            return
+        report = self._ready.popleft()
+        self._in_flight[report.id] = asyncio.create_task(
+            self._upload(report), name=f"upload {report.id}"
+        )
 
     async def _attempt(self, report: ClaimedReport) -> None:
         client = self._client
