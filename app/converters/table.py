@@ -71,7 +71,7 @@ from app.converters.base import (
 )
 from app.core.report import Step, UUTReport, iter_steps, number_steps
 from app.core.report_types import ReportResult
-from app.core.verdict import apply_verdicts, numeric_passes, string_passes
+from app.core.verdict import apply_verdicts, fill_missing_verdicts
 
 # Status words testers write, beyond the WATS ones.
 _STATUS_WORDS: Final = {
@@ -961,39 +961,14 @@ def _measurement_status(status: str | None) -> str | None:
 def _import_statuses(report: UUTReport, result: str | None) -> None:
     """Import mode: keep the statuses the file gives; compute the missing ones from limits.
 
-    Children settle before their parents, so a sequence follows its steps. The report's result
-    is the file's (a result field) or follows the root; the first step that failed on its own
-    is marked as the cause, as Active mode would mark it.
+    The report's result is the file's (a result field) or follows the root; the first step
+    that failed on its own is marked as the cause, as Active mode would mark it.
     """
-    order = [step for step, _path in iter_steps(report.root)]
-    for step in reversed(order):
-        for numeric in step.numeric_meas or ():
-            if numeric.status is None:
-                passed = numeric_passes(
-                    numeric.comp_op, numeric.value, numeric.low_limit, numeric.high_limit
-                )
-                numeric.status = "P" if passed else "F"
-        for text in step.string_meas or ():
-            if text.status is None:
-                text.status = "P" if string_passes(text.comp_op, text.value, text.limit) else "F"
-        if step.status is not None:
-            continue
-        statuses: list[str | None] = [meas.status for meas in step.numeric_meas or ()]
-        statuses += [meas.status for meas in step.string_meas or ()]
-        statuses += [meas.status for meas in step.boolean_meas or ()]
-        statuses += [child.status for child in step.steps or ()]
-        if "F" in statuses:
-            step.status = "F"
-        elif statuses:
-            step.status = "P"
-        else:
-            step.status = "D"
-    root_status = report.root.status
-    report.result = cast(
-        ReportResult, result or (root_status if root_status in ("F", "E", "T") else "P")
-    )
+    if result:
+        report.result = cast(ReportResult, result)
+    fill_missing_verdicts(report)
     cause = _first_own_failure(report.root) if report.result == "F" else None
-    for step in order:
+    for step, _path in iter_steps(report.root):
         step.caused_uut_failure = step is cause
     report.uut.step_id_caused_uut_failure = cause.id if cause is not None else None
 

@@ -45,8 +45,8 @@ from app.converters.base import (
     ParameterSpec,
     Report,
 )
-from app.core.report import Step, UUTReport, number_steps
-from app.core.verdict import apply_verdicts, numeric_passes, string_passes
+from app.core.report import UUTReport, number_steps
+from app.core.verdict import apply_verdicts, fill_missing_verdicts
 
 HEADER_START: Final = "--Header-Start--"
 STEP_DATA_START: Final = "--Step-Data-Start--"
@@ -549,7 +549,7 @@ class _Reader:
         if mode == "active":
             apply_verdicts(report)
         else:
-            _fill_missing_statuses(report)
+            fill_missing_verdicts(report)
         return report
 
     def _file_time(self) -> datetime:
@@ -605,42 +605,3 @@ def _measurement_letter(status: str | None) -> str | None:
 def _number_text(value: float | None) -> str:
     assert value is not None
     return format(value, ".15g")
-
-
-def _fill_missing_statuses(report: UUTReport) -> None:
-    """Import mode: keep given statuses, compute only the empty ones from the limits.
-
-    Children are settled before their parents (reverse pre-order), so an empty sequence
-    status follows its steps: F when one of them failed, else P.
-    """
-    order: list[Step] = []
-    stack = [report.root]
-    while stack:
-        step = stack.pop()
-        order.append(step)
-        stack.extend(step.steps or ())
-    for step in reversed(order):
-        for numeric in step.numeric_meas or ():
-            if numeric.status is None:
-                passed = numeric_passes(
-                    numeric.comp_op, numeric.value, numeric.low_limit, numeric.high_limit
-                )
-                numeric.status = "P" if passed else "F"
-        for text in step.string_meas or ():
-            if text.status is None:
-                text.status = "P" if string_passes(text.comp_op, text.value, text.limit) else "F"
-        if step.status is not None:
-            continue
-        statuses: list[str | None] = [meas.status for meas in step.numeric_meas or ()]
-        statuses += [meas.status for meas in step.string_meas or ()]
-        statuses += [meas.status for meas in step.boolean_meas or ()]
-        statuses += [child.status for child in step.steps or ()]
-        if "F" in statuses:
-            step.status = "F"
-        elif statuses:
-            step.status = "P"
-        else:
-            step.status = "D"
-    if report.result is None:
-        root_status = report.root.status
-        report.result = root_status if root_status in ("F", "E", "T") else "P"

@@ -3,7 +3,8 @@
 In Active mode the client, not the tester, decides pass and fail: each measurement from its
 operator and limits, each step from its measurements and children, the report from its
 steps, and it marks the step that caused the failure. In Import mode the file's statuses are
-kept as given (`apply_mode(report, "import")` does nothing).
+kept as given (`apply_mode(report, "import")` does nothing); converters whose files may leave
+some statuses out fill in only those with `fill_missing_verdicts`.
 
 Rules (docs/report-model.md has the operator table and an example):
 
@@ -191,6 +192,39 @@ def apply_verdicts(report: UUTReport) -> None:
         report.uut.step_id_caused_uut_failure = None
 
 
+def fill_missing_verdicts(report: UUTReport) -> None:
+    """Import mode for files that leave statuses out: compute only the empty ones.
+
+    Every given status is kept. An empty measurement status comes from its operator and
+    limits. Children settle before their parents, so an empty step status follows its
+    measurements and children: F when one failed, P when it has any, D for a bare leaf. An
+    empty result follows the root: its F, E or T, else P. Failure causes stay as given.
+    """
+    order = [step for step, _path in iter_steps(report.root)]
+    for step in reversed(order):
+        for numeric in step.numeric_meas or ():
+            if numeric.status is None:
+                numeric.status = _numeric_status(numeric)
+        for text in step.string_meas or ():
+            if text.status is None:
+                text.status = _string_status(text)
+        if step.status is not None:
+            continue
+        statuses: list[str | None] = [meas.status for meas in step.numeric_meas or ()]
+        statuses += [meas.status for meas in step.string_meas or ()]
+        statuses += [meas.status for meas in step.boolean_meas or ()]
+        statuses += [child.status for child in step.steps or ()]
+        if "F" in statuses:
+            step.status = "F"
+        elif statuses:
+            step.status = "P"
+        else:
+            step.status = "D"
+    if report.result is None:
+        root_status = report.root.status or ""
+        report.result = _RESULT_OF.get(root_status, "P")
+
+
 def apply_mode(report: UUTReport | UURReport, mode: ConverterMode) -> None:
     """Active: compute the verdicts of a test report. Import: keep the statuses as given.
 
@@ -207,6 +241,7 @@ __all__ = [
     "ConverterMode",
     "apply_mode",
     "apply_verdicts",
+    "fill_missing_verdicts",
     "numeric_passes",
     "string_passes",
 ]
