@@ -35,6 +35,7 @@ from app.core.config import (
     value_at,
     with_value,
 )
+from app.core.durable import fsync_dir
 from app.core.paths import InstancePaths
 
 __all__ = ["ConfigError", "ConfigStore", "MtimeSignature"]
@@ -206,7 +207,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
 
 
 def _replace(source: Path, target: Path) -> None:
@@ -221,14 +222,3 @@ def _replace(source: Path, target: Path) -> None:
                 raise
             time.sleep(delay)  # another program holds the file open; it lets go shortly
             delay = min(delay * 2, 0.2)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX; Windows has no directory handles for this)."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

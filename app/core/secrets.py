@@ -27,6 +27,7 @@ import keyring.errors
 from filelock import FileLock, Timeout
 
 from app.core.config import SecretStoreKind, StationConfig
+from app.core.durable import fsync_dir
 from app.core.paths import InstancePaths
 
 SecretName = Literal["token", "proxy-password", "client-credentials"]
@@ -293,6 +294,7 @@ def _write_file(paths: InstancePaths, stored: dict[str, str]) -> None:
         finally:
             os.close(fd)
         os.replace(temp, path)
+        fsync_dir(path.parent)
         if sys.platform != "win32":
             path.chmod(0o600)
     except OSError as exc:

@@ -30,6 +30,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
+from app.core.durable import fsync_dir, fsync_file
 from app.service.watcher import ERROR_SIDECAR_SUFFIX
 
 PostAction = Literal["move", "delete", "zip", "keep"]
@@ -46,17 +47,6 @@ def _reason(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return "the disk is full"
     return exc.strerror or str(exc)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename/create in `folder` durable (POSIX; Windows has no directory handles)."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def clash_free_name(folder: Path, name: str, taken: set[str] | None = None) -> Path:
@@ -103,13 +93,8 @@ def _move_no_clobber(source: Path, target: Path) -> None:
     if target.exists():
         raise FileExistsError(errno.EEXIST, "file exists", str(target))
     shutil.copy2(source, target)
-    _fsync_file(target)
+    fsync_file(target)
     os.unlink(source)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as handle:
-        os.fsync(handle.fileno())
 
 
 def move_to_folder(source: Path, folder: Path) -> Path:
@@ -234,8 +219,7 @@ def _append_to_archive(archive: Path, sources: list[Path], folder: Path) -> None
                 arcname = _free_arcname(source.name, names)
                 names.add(arcname)
                 bundle.write(source, arcname)
-        with open(archive, "rb+") as handle:
-            os.fsync(handle.fileno())
+        fsync_file(archive)
         journal.discard()
     except zipfile.BadZipFile as exc:
         raise PostActionError(

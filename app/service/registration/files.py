@@ -9,6 +9,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from app.core.durable import fsync_dir
 from app.service.registration.model import FileArtefact, RequiredFolder
 
 
@@ -31,7 +32,8 @@ def is_current(artefact: FileArtefact) -> bool:
 def write(artefact: FileArtefact) -> bool:
     """Write the file unless it is already current; True if it was (re)written.
 
-    Temp file, fsync, rename: a crash never leaves half a unit file for the service manager.
+    Temp file, fsync, rename, fsync the folder: a crash never leaves half a unit file for the
+    service manager, nor loses the rename.
     """
     if is_current(artefact):
         return False
@@ -49,6 +51,7 @@ def write(artefact: FileArtefact) -> bool:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+    fsync_dir(folder)
     return True
 
 
