@@ -52,19 +52,8 @@ DEPENDS = (
     "libxcb-cursor0 | libxcb-xinerama0",
     "libdbus-1-3",
 )
-DESKTOP_ENTRY = """\
-[Desktop Entry]
-Type=Application
-Name=WATS Station
-GenericName=Test result uploader
-Comment=Convert tester result files to WATS reports and upload them
-Exec=wats-station
-Icon=wats-station
-Terminal=false
-Categories=Utility;
-Keywords=WATS;test;station;upload;
-StartupWMClass=wats-station
-"""
+# The menu entry lives with the other packaging resources (resources/linux/).
+DESKTOP_ENTRY = (ROOT / "resources" / "linux" / "wats-station.desktop").read_text(encoding="utf-8")
 COPYRIGHT = """\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: wats-station
