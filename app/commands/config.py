@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.commands.exitcodes import Exit
+from app.commands.exitcodes import Exit, usage
+from app.commands.worker_client import instance_parent
 
 if TYPE_CHECKING:
     from app.core.config import StationConfig
@@ -36,21 +37,14 @@ SECRET_KEYS: dict[str, SecretName] = {
 
 
 def register(subparsers: Any) -> None:
-    instance = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS so `config --instance X show` and `config show --instance X` both work.
-    instance.add_argument(
-        "--instance",
-        metavar="NAME",
-        default=argparse.SUPPRESS,
-        help='the instance to use (default "default"); letters, digits, - and _',
-    )
+    instance = instance_parent()
     parser = subparsers.add_parser(
         "config",
         parents=[instance],
         help="show or change the configuration",
         description="Show or change the configuration of a WATS Station instance.",
     )
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: usage(parser))
     actions = parser.add_subparsers(dest="config_action", metavar="ACTION")
 
     show = actions.add_parser(
@@ -121,11 +115,6 @@ def register(subparsers: Any) -> None:
     init.add_argument("--force", action="store_true", help="replace an existing configuration")
     init.add_argument("--no-input", action="store_true", help="never ask, even on a terminal")
     init.set_defaults(handler=_init)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return int(Exit.USAGE)
 
 
 # ------------------------------------------------------------------ shared helpers

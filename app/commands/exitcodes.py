@@ -1,5 +1,7 @@
 """Exit codes shared by every command, documented in `wats-station --help`."""
 
+import argparse
+import sys
 from enum import IntEnum
 
 
@@ -25,3 +27,9 @@ exit codes:
   6  the server rejected the report
   7  no worker is running (start it with `wats-station --service`)
 """
+
+
+def usage(parser: argparse.ArgumentParser) -> int:
+    """A command group called without an action: its help on stderr, and the usage exit code."""
+    parser.print_help(sys.stderr)
+    return int(Exit.USAGE)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.commands.exitcodes import Exit
+from app.commands.exitcodes import Exit, usage
 from app.commands.worker_client import (
     NO_WORKER_EPILOG,
     CommandFailed,
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
         epilog=NO_WORKER_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: usage(parser))
     actions = parser.add_subparsers(dest="failed_action", metavar="ACTION")
 
     list_ = actions.add_parser(
@@ -66,11 +66,6 @@ def register(subparsers: Any) -> None:
     retry.add_argument("files", metavar="ID|FILE", nargs="*")
     retry.add_argument("--all", action="store_true", help="every failed file")
     retry.set_defaults(handler=run_retry)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return int(Exit.USAGE)
 
 
 def short_id(item: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from app.commands.exitcodes import Exit
+from app.commands.exitcodes import Exit, usage
 from app.commands.worker_client import (
     NO_WORKER_EPILOG,
     CommandFailed,
@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
         epilog=NO_WORKER_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: usage(parser))
     actions = parser.add_subparsers(dest="queue_action", metavar="ACTION")
 
     def action(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
@@ -111,11 +111,6 @@ def register(subparsers: Any) -> None:
     delete.add_argument("ids", metavar="ID", nargs="+")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.set_defaults(handler=run_delete)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return int(Exit.USAGE)
 
 
 # ------------------------------------------------------------------ ids

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app.commands.exitcodes import Exit
+from app.commands.exitcodes import Exit, usage
 
 if TYPE_CHECKING:
     from app.service.registration import Registration, Scope
@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: usage(parser))
     actions = parser.add_subparsers(dest="service_action", metavar="ACTION")
 
     install = actions.add_parser(
@@ -98,11 +98,6 @@ def register(subparsers: Any) -> None:
     )
     status.add_argument("--json", action="store_true", help="print JSON for scripts and the GUI")
     status.set_defaults(handler=_status)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return int(Exit.USAGE)
 
 
 def _error(message: str) -> None:

@@ -58,7 +58,7 @@ def instance_parent() -> argparse.ArgumentParser:
         "--instance",
         metavar="NAME",
         default=argparse.SUPPRESS,
-        help='the station instance (default "default")',
+        help='the station instance (default "default"); letters, digits, - and _',
     )
     return parent
 

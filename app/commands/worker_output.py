@@ -9,7 +9,11 @@ import shutil
 import time
 from collections.abc import Sequence
 
+from app.core.duration_text import duration_text
+
 MIN_LAST_COLUMN = 20
+# `3 days`, `2 h 5 min`, `7 min 12 s`, `42 s`: the same words as `server check` uses.
+duration = duration_text
 
 
 def local_time(epoch: float | None, *, seconds: bool = True) -> str:
@@ -18,20 +22,6 @@ def local_time(epoch: float | None, *, seconds: bool = True) -> str:
         return "-"
     pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
     return time.strftime(pattern, time.localtime(epoch))
-
-
-def duration(seconds: float) -> str:
-    """`3 days`, `2 h 5 min`, `7 min 12 s`, `42 s`."""
-    total = max(0, round(seconds))
-    if total >= 2 * 86400:
-        return f"{total // 86400} days"
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:

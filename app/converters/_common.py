@@ -48,12 +48,12 @@ GROUP_LETTERS: Final = {
 }
 # Operators that compare against one limit: WSJF keeps that limit in lowLimit (§3.5).
 SINGLE_LIMIT_OPS: Final = frozenset({"EQ", "NE", "GT", "GE", "LT", "LE"})
-COMP_OPS: Final = frozenset(
-    {
-        "EQ", "NE", "GT", "LT", "GE", "LE", "GTLT", "GELE", "GELT", "GTLE",
-        "LTGT", "LEGE", "LEGT", "LTGE", "LOG", "CASESENSIT", "IGNORECASE",
-    }
+# The operators in the order of their C# numeric codes (wats-api.md §3.5): code 7 is GELE.
+OPERATOR_CODES: Final = (
+    "EQ", "NE", "GT", "LT", "GE", "LE", "GTLT", "GELE", "GELT", "GTLE",
+    "LTGT", "LEGE", "LEGT", "LTGE", "LOG", "CASESENSIT", "IGNORECASE",
 )  # fmt: skip
+COMP_OPS: Final = frozenset(OPERATOR_CODES)
 MAX_DEPTH: Final = 200
 
 
@@ -88,6 +88,25 @@ def place_limits(
     if comp_op in SINGLE_LIMIT_OPS and low is None and high is not None:
         return high, None
     return low, high
+
+
+def operator_for_limits(low: float | None, high: float | None) -> str:
+    """The operator a file implies by the limits it gives: both GELE, one GE or LE, none LOG."""
+    if low is not None and high is not None:
+        return "GELE"
+    if low is not None:
+        return "GE"
+    if high is not None:
+        return "LE"
+    return "LOG"
+
+
+def measurement_status(step_status: str | None) -> str | None:
+    """A measurement's status from its step's: measurements know only P, F and S, so a step's
+    E or T counts as a failed measurement and any other letter (D, …) as a passed one."""
+    if step_status in (None, "P", "F", "S"):
+        return step_status
+    return "F" if step_status in ("E", "T") else "P"
 
 
 def drop_none(data: JsonDict) -> JsonDict:

@@ -27,6 +27,7 @@ from app.converters._common import (
     build_report,
     drop_none,
     guarded,
+    measurement_status,
 )
 from app.converters._numbers import parse_bool, parse_datetime, parse_float
 from app.converters._xml import child, children, local_name, namespace_of, read_xml, text_of
@@ -336,7 +337,7 @@ class _Reader:
             raw = text_of(child(datum, "Value"))
         name = result.get("name") or result.get("ID")
         own = _status(outcome)
-        status = _measurement_status(own or step.get("status"))
+        status = measurement_status(own or step.get("status"))
         limits = child(test_limits, "Limits") if test_limits is not None else None
         if data_type in ("boolean", "bool"):
             return "boolean", drop_none({"name": name, "status": status or "P"})
@@ -476,12 +477,6 @@ def _status(outcome: ET.Element | None) -> str | None:
     if qualifier in _OUTCOMES and value in ("userdefined", "aborted", ""):
         return _OUTCOMES[qualifier]
     return _OUTCOMES.get(value, "D" if value else None)
-
-
-def _measurement_status(status: str | None) -> str | None:
-    if status is None:
-        return None
-    return {"P": "P", "F": "F", "S": "S", "E": "F", "T": "F"}.get(status, "P")
 
 
 def _result_of(root: JsonDict) -> str:

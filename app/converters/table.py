@@ -42,12 +42,15 @@ from pathlib import Path
 from typing import ClassVar, Final, cast
 
 from app.converters._common import (
+    OPERATOR_CODES,
     STATUS_LETTERS,
     JsonDict,
     apply_fallbacks,
     build_report,
     drop_none,
     guarded,
+    measurement_status,
+    operator_for_limits,
     place_limits,
 )
 from app.converters._numbers import parse_datetime, parse_float, parse_int, uses_decimal_comma
@@ -97,11 +100,6 @@ _OPERATOR_SYMBOLS: Final = {
     "<": "LT", "<=": "LE", "=<": "LE", ">": "GT", ">=": "GE", "=>": "GE", "=": "EQ",
     "==": "EQ", "!=": "NE", "<>": "NE",
 }  # fmt: skip
-# C# numeric codes of the operators (wats-api.md §3.5).
-_OPERATOR_CODES: Final = (
-    "EQ", "NE", "GT", "LT", "GE", "LE", "GTLT", "GELE", "GELT", "GTLE",
-    "LTGT", "LEGE", "LEGT", "LTGE", "LOG", "CASESENSIT", "IGNORECASE",
-)  # fmt: skip
 _STRING_OPERATORS: Final = frozenset({"CASESENSIT", "IGNORECASE", "LOG", "NE"})
 # Arrays of a step and its single- and multi-measurement step types.
 _STEP_TYPES: Final = {
@@ -714,7 +712,7 @@ class _TableReader:
             for text, limit, label in ((low_text, low, low_label), (high_text, high, high_label)):
                 if text and limit is None:
                     self._number(text, label, row.line)
-        meas_status = _measurement_status(status)
+        meas_status = measurement_status(status)
         if not value:
             if not numeric_limits:
                 return "", None
@@ -790,13 +788,7 @@ class _TableReader:
                     line=line,
                 )
             return operator
-        if low is not None and high is not None:
-            return "GELE"
-        if low is not None:
-            return "GE"
-        if high is not None:
-            return "LE"
-        return "LOG"
+        return operator_for_limits(low, high)
 
     def _string_operator(self, text: str, label: str, line: int, limit: str | None) -> str:
         if text:
@@ -942,20 +934,13 @@ def _operator_name(text: str) -> str | None:
     word = text.strip().upper().replace(" ", "")
     if word in _OPERATOR_SYMBOLS:
         return _OPERATOR_SYMBOLS[word]
-    if word.isdigit() and int(word) < len(_OPERATOR_CODES):
-        return _OPERATOR_CODES[int(word)]
+    if word.isdigit() and int(word) < len(OPERATOR_CODES):
+        return OPERATOR_CODES[int(word)]
     if word in ("CASESENSITIVE", "CASE_SENSITIVE"):
         return "CASESENSIT"
     if word in ("IGNORE_CASE", "CASEINSENSITIVE"):
         return "IGNORECASE"
-    return word if word in _OPERATOR_CODES else None
-
-
-def _measurement_status(status: str | None) -> str | None:
-    """Measurements know only P, F and S; a step's E or T counts as a failed measurement."""
-    if status in (None, "P", "F", "S"):
-        return status
-    return "F" if status in ("E", "T") else "P"
+    return word if word in OPERATOR_CODES else None
 
 
 def _import_statuses(report: UUTReport, result: str | None) -> None:

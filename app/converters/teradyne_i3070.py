@@ -31,6 +31,8 @@ from app.converters._common import (
     build_report,
     drop_none,
     guarded,
+    operator_for_limits,
+    place_limits,
 )
 from app.converters._numbers import parse_datetime, parse_float
 from app.converters.base import (
@@ -415,14 +417,8 @@ class _RecordLog:
             elif limit.name == "LIM3":
                 high = _record_number(limit.get(2), "LIM3 high limit", limit.line)
                 low = _record_number(limit.get(3), "LIM3 low limit", limit.line)
-        if low is not None and high is not None:
-            comp_op = "GELE"
-        elif low is not None:
-            comp_op = "GE"
-        elif high is not None:
-            comp_op, low, high = "LE", high, None
-        else:
-            comp_op = "LOG"
+        comp_op = operator_for_limits(low, high)
+        low, high = place_limits(comp_op, low, high)
         return drop_none(
             {
                 "name": record.get(3) or record.name,
@@ -797,14 +793,8 @@ def _measure_step(match: re.Match[str], line: int) -> JsonDict | None:
         value = _scaled(match["value"], match["value_prefix"], prefix, line)
         low = _scaled(match["low"], match["low_prefix"], prefix, line)
         high = _scaled(match["high"], match["high_prefix"], prefix, line)
-        if low is not None and high is not None:
-            comp_op = "GELE"
-        elif low is not None:
-            comp_op = "GE"
-        elif high is not None:
-            comp_op, low, high = "LE", high, None
-        else:
-            comp_op = "LOG"
+        comp_op = operator_for_limits(low, high)
+        low, high = place_limits(comp_op, low, high)
         if base_unit:
             unit = _SYMBOL[prefix] + base_unit
         else:

@@ -29,6 +29,7 @@ from app.converters._common import (
     drop_none,
     guarded,
     letter,
+    measurement_status,
     place_limits,
 )
 from app.converters._numbers import (
@@ -417,7 +418,7 @@ class _Reader:
                     "highLimit": high,
                 }
             )
-            meas["status"] = _measurement_letter(status)
+            meas["status"] = measurement_status(status)
             return meas
         if array == "booleanMeas":
             value = row[3].strip()
@@ -428,7 +429,7 @@ class _Reader:
                         line=row.line,
                     )
                 status = "P" if self._bool(value, "Value", row.line) else "F"
-            return drop_none({"name": name, "status": _measurement_letter(status)})
+            return drop_none({"name": name, "status": measurement_status(status)})
         comp_op = comp_op_name(row[6])
         if comp_op == "EQ":
             comp_op = "CASESENSIT"  # WSJF string operators: CASESENSIT, IGNORECASE, LOG
@@ -438,7 +439,7 @@ class _Reader:
                 "value": row[3],
                 "limit": row[4] if row[4] else None,
                 "compOp": comp_op,
-                "status": _measurement_letter(status),
+                "status": measurement_status(status),
             }
         )
 
@@ -593,13 +594,6 @@ class _Reader:
             return parse_bool(value)
         except ValueError as exc:
             raise ConversionError(f"{what}: {exc}", line=line) from None
-
-
-def _measurement_letter(status: str | None) -> str | None:
-    """Measurements know only P, F and S; other step statuses say nothing about a value."""
-    if status in (None, "P", "F", "S"):
-        return status
-    return "F" if status in ("E", "T") else "P"
 
 
 def _number_text(value: float | None) -> str:

@@ -9,8 +9,9 @@ the WSJF file of the same content give the same report.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from app.converters._common import (
     GROUP_LETTERS,
@@ -35,6 +36,8 @@ from app.converters._numbers import (
 from app.converters._xml import child, children, local_name, read_xml, text_of
 from app.converters.base import ConversionError, Converter, ConverterSource, Report
 
+_Value = TypeVar("_Value")
+
 WSXF_NAMESPACE = "http://wats.virinco.com/schemas/WATS/Report/wsxf"
 MEASUREMENT_STATUS = {"P": "P", "F": "F", "S": "S", "D": "P", "E": "F", "T": "F", "U": "F"}
 
@@ -57,42 +60,27 @@ class _Attrs:
         """The attribute exactly as written (strings whose spaces matter)."""
         return self.element.get(name)
 
-    def number(self, name: str) -> float | None:
+    def _parsed(self, name: str, parse: Callable[[str], _Value]) -> _Value | None:
         value = self.text(name)
         if value is None:
             return None
         try:
-            return parse_float(value)
+            return parse(value)
         except ValueError as exc:
             raise ConversionError(f"{self.where}, attribute {name}: {exc}") from None
+
+    def number(self, name: str) -> float | None:
+        return self._parsed(name, parse_float)
 
     def whole(self, name: str) -> int | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return parse_int(value)
-        except ValueError as exc:
-            raise ConversionError(f"{self.where}, attribute {name}: {exc}") from None
+        return self._parsed(name, parse_int)
 
     def flag(self, name: str) -> bool | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return parse_bool(value)
-        except ValueError as exc:
-            raise ConversionError(f"{self.where}, attribute {name}: {exc}") from None
+        return self._parsed(name, parse_bool)
 
     def moment(self, name: str) -> datetime | None:
         """Naive times stay naive: the model reads them as local (start) or UTC (`*_utc`)."""
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            return parse_datetime(value)
-        except ValueError as exc:
-            raise ConversionError(f"{self.where}, attribute {name}: {exc}") from None
+        return self._parsed(name, parse_datetime)
 
     def letter(self, name: str, table: dict[str, str], what: str) -> str | None:
         try:
@@ -168,17 +156,7 @@ def _read_report(element: ET.Element, where: str) -> JsonDict:
         data["start"] = data["startUTC"]
     if not is_uut:
         data.setdefault("result", "P")
-    process = child(element, "Process")
-    if process is not None:
-        process_attrs = _Attrs(process, f"{where}, <Process>")
-        data.update(
-            drop_none(
-                {
-                    "processCode": process_attrs.whole("Code"),
-                    "processName": process_attrs.text("Name"),
-                }
-            )
-        )
+    data.update(_read_process(element, f"{where}, <Process>"))
     if is_uut:
         data["uut"] = _read_uut(child(element, "UUT"), where)
     else:
@@ -225,17 +203,7 @@ def _read_uur(element: ET.Element | None, where: str) -> JsonDict:
             "comment": _element_text(child(element, "Comment")),
         }
     )
-    process = child(element, "Process")
-    if process is not None:
-        process_attrs = _Attrs(process, f"{where}, <UUR><Process>")
-        data.update(
-            drop_none(
-                {
-                    "processCode": process_attrs.whole("Code"),
-                    "processName": process_attrs.text("Name"),
-                }
-            )
-        )
+    data.update(_read_process(element, f"{where}, <UUR><Process>"))
     kids = child(element, "Children")
     if kids is not None:
         ids = [
@@ -245,6 +213,15 @@ def _read_uur(element: ET.Element | None, where: str) -> JsonDict:
         ]
         data["children"] = [value.strip() for value in ids if value and value.strip()]
     return data
+
+
+def _read_process(element: ET.Element, where: str) -> JsonDict:
+    """processCode and processName from a <Process> child, if there is one."""
+    process = child(element, "Process")
+    if process is None:
+        return {}
+    attrs = _Attrs(process, where)
+    return drop_none({"processCode": attrs.whole("Code"), "processName": attrs.text("Name")})
 
 
 def _element_text(element: ET.Element | None) -> str | None:

@@ -19,11 +19,11 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from app.core.closing import ClosesOnExit
 from app.ipc.names import SocketAddress, socket_address
 from app.ipc.protocol import (
     MAX_MESSAGE_BYTES,
@@ -197,7 +197,7 @@ def open_transport(
     return _QtTransport(address, timeout)
 
 
-class LineConnection:
+class LineConnection(ClosesOnExit):
     """One blocking, framed connection: send lines, receive lines."""
 
     def __init__(self, transport: _Transport) -> None:
@@ -245,22 +245,11 @@ class LineConnection:
             self._closed = True
             self._transport.close()
 
-    def __enter__(self) -> LineConnection:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 Params = dict[str, Any] | BaseModel | None
 
 
-class BlockingIpcClient:
+class BlockingIpcClient(ClosesOnExit):
     """Request/response over one connection, for scripts and the CLI.
 
     `call()` raises IpcError with the worker's error code and message, WorkerNotRunning when
@@ -344,17 +333,6 @@ class BlockingIpcClient:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-
-    def __enter__(self) -> BlockingIpcClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @dataclass(frozen=True)

@@ -68,13 +68,13 @@ from app.service.queue_models import (
     source_key,
 )
 from app.service.settle import FileSignature, file_signature, wait_until_settled
+from app.service.status import ConverterState, ConverterStatus
 from app.service.watcher import FileFilter, FolderWatcher, folder_identity, scan_folder
 
 log = logging.getLogger("wats.pipeline")
 
 T = TypeVar("T")
 
-ConverterState = Literal["idle", "watching", "converting", "error", "disabled"]
 
 # Busy pipelines change state hundreds of times a second; the worker hears it at most this
 # often (each notice means "read stats() again").
@@ -156,22 +156,6 @@ class PipelineCallbacks:
 
 
 @dataclass
-class ConverterStats:
-    """What the status page shows for one converter (fields match status.ConverterStatus)."""
-
-    name: str
-    converter: str
-    folder: str
-    enabled: bool = True
-    state: ConverterState = "idle"
-    files_done_today: int = 0
-    files_failed_today: int = 0
-    last_file: str | None = None
-    last_file_at: float | None = None
-    last_error: str | None = None
-
-
-@dataclass
 class _Memo:
     """A file we already dealt with, valid while its size and mtime are unchanged."""
 
@@ -187,7 +171,7 @@ class _Runtime:
     params: ConverterParameters | None
     params_error: str | None
     file_filter: FileFilter
-    stats: ConverterStats
+    stats: ConverterStatus
     watcher: FolderWatcher | None = None
     identity: tuple[int, int] | None = None
     folder_missing: bool = False
@@ -393,7 +377,8 @@ class Pipeline:
         """Queue transactions so far (several files each when busy)."""
         return self._batcher.commits
 
-    def stats(self) -> list[ConverterStats]:
+    def stats(self) -> list[ConverterStatus]:
+        """Copies of every converter's status, so the caller may keep them."""
         for rt in self._runtimes.values():
             self._roll_day(rt)
         return [replace(rt.stats) for rt in self._runtimes.values()]
@@ -447,7 +432,7 @@ class Pipeline:
             recursive=config.recursive,
             excluded_dirs=excluded,
         )
-        stats = ConverterStats(
+        stats = ConverterStatus(
             name=config.name,
             converter=config.converter,
             folder=str(config.watch_folder),

@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from app.core.closing import ClosesOnExit
 from app.service.queue_models import (
     HEADER_COLUMNS,
     ClaimedReport,
@@ -114,7 +114,7 @@ _PRUNE_CHUNK = 500
 _MIN_INDEXED_SEARCH = 3
 
 
-class ReportQueue:
+class ReportQueue(ClosesOnExit):
     """Thread-safe access to the queue database. Create with `ReportQueue.open(path)`."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, now: Callable[[], float]) -> None:
@@ -179,17 +179,6 @@ class ReportQueue:
                 self._conn.execute("PRAGMA optimize")
             self._conn.close()
             self._conn = None
-
-    def __enter__(self) -> ReportQueue:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def integrity_check(self) -> str:
         """SQLite's verdict on the file: "ok" or the problems found."""

@@ -16,6 +16,7 @@ log = logging.getLogger("wats.status")
 
 WorkerState = Literal["starting", "running", "stopping", "stopped"]
 ServerState = Literal["not_configured", "unknown", "online", "offline", "auth_failed"]
+ConverterState = Literal["idle", "watching", "converting", "error", "disabled"]
 
 # What each alarm means is documented in docs/pipeline.md ("Alarms").
 ALARM_KINDS = (
@@ -42,11 +43,13 @@ class Alarm:
 
 @dataclass
 class ConverterStatus:
+    """One converter as the status page shows it; the pipeline keeps one per converter."""
+
     name: str
     converter: str
     folder: str
     enabled: bool = True
-    state: str = "idle"  # idle | watching | converting | error | disabled
+    state: ConverterState = "idle"
     files_done_today: int = 0
     files_failed_today: int = 0
     last_file: str | None = None

@@ -7,7 +7,6 @@ over a QCoreApplication; this module itself is plain asyncio.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import time
@@ -27,7 +26,7 @@ from app.service.http_thread import HttpThread, ThreadedClient
 from app.service.pipeline import Pipeline, PipelineCallbacks, QueueStore
 from app.service.queue_events import ObservedQueue
 from app.service.server_monitor import ServerMonitor
-from app.service.status import ConverterStatus, StatusModel, WorkerStatus
+from app.service.status import StatusModel, WorkerStatus
 from app.service.uploader import Uploader, UploaderStatus
 from app.service.yield_service import YieldService
 
@@ -355,9 +354,7 @@ class Worker:
         self.status.clear_alarm(kind, subject)
 
     def _pipeline_changed(self) -> None:
-        self.status.set_converters(
-            [ConverterStatus(**dataclasses.asdict(s)) for s in self.pipeline.stats()]
-        )
+        self.status.set_converters(self.pipeline.stats())
 
     # ------------------------------------------------------------------ status
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
+from app.core.duration_text import duration_text
 from app.wats._client import WatsClient
 from app.wats._errors import AuthenticationError, TlsError, TransientError, WatsError
 from app.wats._tls import explain_ssl_error, make_ssl_context
@@ -49,16 +50,7 @@ def _utc_now() -> datetime:
 
 def format_duration(delta: timedelta) -> str:
     """`9 days`, `2 h 5 min`, `7 min 12 s`, `42 s` (the sign is dropped)."""
-    total = round(abs(delta.total_seconds()))
-    if total >= 2 * 86400:
-        return f"{total // 86400} days"
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
-    return f"{seconds} s"
+    return duration_text(abs(delta.total_seconds()))
 
 
 def _is_loopback(host: str) -> bool:
