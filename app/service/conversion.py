@@ -32,15 +32,12 @@ import contextlib
 import functools
 import hashlib
 import importlib
-import importlib.metadata
-import importlib.util
 import io
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -56,6 +53,7 @@ from app.converters.base import (
     ConverterSource,
 )
 from app.converters.finalize import finalize_reports
+from app.converters.plugins import PluginProblem, load_plugins
 from app.converters.registry import builtin_converters
 from app.core.report import ReportError
 from app.core.report_header import ReportHeader, header_of
@@ -68,7 +66,6 @@ DEFAULT_POOL_SIZE = 2
 STARTUP_TIMEOUT_S = 60.0
 # At most this many queued files go to a child in one hand-off.
 MAX_BATCH = 16
-ENTRY_POINT_GROUP = "wats_station.converters"
 
 FailureKind = Literal["error", "timeout", "crashed"]
 
@@ -121,12 +118,17 @@ class ConvertResult:
 
 class ConverterResolver:
     """Finds a converter class by name: built-ins, plug-in folders, entry points, or a
-    "module:Class" reference (used by tests and for converters shipped as packages)."""
+    "module:Class" reference (used by tests and for converters shipped as packages).
+
+    Plug-ins load as `app.converters.plugins.load_plugins` loads them for `wats-station
+    convert` and the GUI (built-ins keep their names, the first plug-in of a name wins, broken
+    ones are problems), so every part of the station agrees on what a name means.
+    """
 
     def __init__(self, plugin_dirs: Iterable[str | Path] = ()) -> None:
         self._plugin_dirs = tuple(Path(d) for d in plugin_dirs)
         self._plugins: dict[str, type[Converter]] | None = None
-        self._problems: list[str] = []
+        self._problems: list[PluginProblem] = []
         self._cache: dict[str, type[Converter]] = {}
 
     def resolve(self, name: str) -> type[Converter]:
@@ -141,40 +143,20 @@ class ConverterResolver:
             return _import_reference(name)
         builtins = builtin_converters()
         if name in builtins:
-            return builtins[name]
-        plugins = self._load_plugins()
+            return builtins[name]  # no plug-in code runs for a built-in
+        plugins = self._load_plugins(builtins)
         if name in plugins:
             return plugins[name]
         known = ", ".join(sorted({*builtins, *plugins}))
         message = f"no converter named {name!r}; known converters: {known}"
         if self._problems:
-            message += " (" + "; ".join(self._problems) + ")"
+            message += " (" + "; ".join(map(str, self._problems)) + ")"
         raise ConversionError(message)
 
-    def _load_plugins(self) -> dict[str, type[Converter]]:
-        if self._plugins is not None:
-            return self._plugins
-        plugins: dict[str, type[Converter]] = {}
-        for folder in self._plugin_dirs:
-            if not folder.is_dir():
-                continue
-            for file in sorted(folder.glob("*.py")):
-                if file.name.startswith(("_", ".")):
-                    continue
-                try:
-                    plugins.update(_converters_in_file(file))
-                except Exception as exc:
-                    self._problems.append(f"plug-in {file.name} could not be loaded: {exc}")
-        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            try:
-                loaded = entry.load()
-            except Exception as exc:
-                self._problems.append(f"plug-in {entry.name} could not be loaded: {exc}")
-                continue
-            if isinstance(loaded, type) and issubclass(loaded, Converter):
-                plugins.setdefault(getattr(loaded, "name", entry.name), loaded)
-        self._plugins = plugins
-        return plugins
+    def _load_plugins(self, builtins: dict[str, type[Converter]]) -> dict[str, type[Converter]]:
+        if self._plugins is None:
+            self._plugins, self._problems = load_plugins(self._plugin_dirs, taken=builtins)
+        return self._plugins
 
 
 def _import_reference(reference: str) -> type[Converter]:
@@ -186,24 +168,6 @@ def _import_reference(reference: str) -> type[Converter]:
     if not (isinstance(found, type) and issubclass(found, Converter)):
         raise ConversionError(f"{reference!r} is not a converter class")
     return found
-
-
-def _converters_in_file(file: Path) -> dict[str, type[Converter]]:
-    module_name = f"wats_station_plugin_{file.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return {
-        cls.name: cls
-        for cls in vars(module).values()
-        if isinstance(cls, type)
-        and issubclass(cls, Converter)
-        and cls.__module__ == module_name
-        and isinstance(getattr(cls, "name", None), str)
-    }
 
 
 def convert_file(job: ConversionJob, resolver: ConverterResolver | None = None) -> ConvertResult:
@@ -465,6 +429,11 @@ class ConversionPool:
         self._closed = False
         self._busy = 0
         self._stopping = threading.Event()
+
+    @property
+    def plugin_dirs(self) -> tuple[str, ...]:
+        """The plug-in folders the children resolve converter names in."""
+        return self._plugin_dirs
 
     @property
     def pending(self) -> int:

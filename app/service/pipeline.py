@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from app.converters.base import ConversionError, ConverterParameters
-from app.converters.registry import builtin_converters
+from app.converters.registry import all_converters, builtin_converters
 from app.core.clock import Clock, SystemClock
 from app.core.config import ConverterConfig, StationConfig, converter_parameters
 from app.core.report_header import ReportHeader as CoreHeader
@@ -196,9 +196,14 @@ class _FileTask:
     stage: Literal["settling", "converting", "committing", "post-action"] = "settling"
 
 
-def default_patterns(converter: str) -> tuple[str, ...]:
-    """The file patterns of a converter when its config lists none."""
+def default_patterns(converter: str, plugin_dirs: Sequence[str | Path] = ()) -> tuple[str, ...]:
+    """The file patterns of a converter when its config lists none: a built-in's, else those
+    of the plug-in of that name in `plugin_dirs` (or an entry point), else every file."""
     cls = builtin_converters().get(converter)
+    if cls is None:
+        # Loaded as the conversion children and the GUI load them; a broken plug-in is
+        # reported by them, here it only means "no patterns known".
+        cls = all_converters(plugin_dirs)[0].get(converter)
     return tuple(cls.patterns) if cls is not None else ("*",)
 
 
@@ -428,7 +433,8 @@ class Pipeline:
         excluded = (config.effective_done_folder(), config.effective_error_folder())
         file_filter = FileFilter(
             folder=config.watch_folder,
-            patterns=tuple(config.patterns) or default_patterns(config.converter),
+            patterns=tuple(config.patterns)
+            or default_patterns(config.converter, self._pool.plugin_dirs),
             recursive=config.recursive,
             excluded_dirs=excluded,
         )

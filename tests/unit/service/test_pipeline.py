@@ -324,6 +324,21 @@ async def test_done_and_error_are_never_picked_up_again(
     ]
 
 
+async def test_a_plugin_converter_without_patterns_watches_its_own_patterns(
+    tmp_path: Path, start_pipeline: Factory
+) -> None:
+    # test-lines (a plug-in of the pool's folder) declares *.txt; no patterns are configured.
+    watch = tmp_path / "in"
+    pipeline, recorder = await start_pipeline([converter(watch, "lines", "test-lines")])
+    (watch / "unit.txt").write_text("PN-1;SN-1;5.0")
+    (watch / "unit.dat").write_text("PN-1;SN-2;5.0")
+    await wait_for(lambda: recorder.done_names() == ["unit.txt"])
+    await settle_all(pipeline)
+    assert recorder.done_names() == ["unit.txt"]
+    assert recorder.failed == []
+    assert (watch / "unit.dat").exists()
+
+
 async def test_keep_does_not_convert_again_even_after_a_restart(
     tmp_path: Path, start_pipeline: Factory, queue: ReportQueue
 ) -> None:
