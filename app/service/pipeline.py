@@ -65,7 +65,6 @@ from app.service.queue_models import (
     QueueError,
     ReportHeader,
     SourceBatch,
-    source_key,
 )
 from app.service.settle import FileSignature, file_signature, wait_until_settled
 from app.service.status import ConverterState, ConverterStatus
@@ -98,17 +97,10 @@ class PipelineStore(Protocol):
 
 
 class QueueStore:
-    """`ReportQueue` plus the one lookup the keep post-action needs.
-
-    A kept file stays in the watch folder; the queue's source-files table remembers it (the
-    enqueue wrote a `done` row keyed by converter, sha256 and path), so after a restart it is
-    recognised by its hash instead of being converted again. The lookup uses its own
-    read-only connection: the queue's single writer connection is left alone.
-    """
+    """`ReportQueue` as the pipeline's store (tests wrap it to inject storage failures)."""
 
     def __init__(self, queue: Any) -> None:
         self.queue = queue
-        self._reader: sqlite3.Connection | None = None
 
     def enqueue_files(self, batches: Sequence[SourceBatch]) -> list[EnqueueResult]:
         result: list[EnqueueResult] = self.queue.enqueue_files(batches)
@@ -122,19 +114,7 @@ class QueueStore:
         return counts
 
     def is_file_done(self, converter: str, sha256: str, path: str) -> bool:
-        if self._reader is None:
-            uri = Path(self.queue.path).absolute().as_uri() + "?mode=ro"
-            self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        row = self._reader.execute(
-            "SELECT 1 FROM source_files WHERE key = ? AND state = 'done'",
-            (source_key(converter, sha256, path),),
-        ).fetchone()
-        return row is not None
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        return bool(self.queue.file_done(converter, sha256, path))
 
 
 def _noop(*_args: object) -> None:
@@ -368,9 +348,6 @@ class Pipeline:
         self._file_executor.shutdown(wait=True)
         if self._own_db_executor:
             self._db_executor.shutdown(wait=True)
-        close = getattr(self._store, "close", None)
-        if callable(close) and isinstance(self._store, QueueStore):
-            close()
 
     @property
     def idle(self) -> bool:

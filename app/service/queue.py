@@ -48,6 +48,7 @@ from app.service.queue_models import (
     SourceBatch,
     normalize_id,
     parse_payload,
+    source_key,
 )
 from app.service.queue_schema import (
     SEARCH_COLUMNS,
@@ -552,6 +553,23 @@ class ReportQueue(ClosesOnExit):
                 ).rowcount
                 == 1
             )
+
+    def file_done(self, converter: str, sha256: str, path: str) -> bool:
+        """Whether this file (same converter, bytes and path) had its reports committed.
+
+        The keep post-action leaves files in the watch folder; this is how a rescan or a
+        restart recognises one by its hash instead of converting it again.
+        """
+        with self._lock:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT 1 FROM source_files WHERE key = ? AND state = 'done'",
+                    (source_key(converter, sha256, path),),
+                )
+                .fetchone()
+            )
+        return row is not None
 
     def files_today(self, converter: str, since: float) -> FileCounts:
         """How many files of `converter` were done and failed since `since` (epoch s)."""
