@@ -117,14 +117,19 @@ class ObservedQueue(ReportQueue):
     def release(self, report_id: str) -> bool:
         return self._one(report_id, super().release(report_id))
 
-    def retry(self, report_id: str) -> bool:
-        return self._one(report_id, super().retry(report_id))
+    # retry and delete of one report go through these two as well.
+    def retry_many(self, report_ids: Sequence[str]) -> list[str]:
+        changed = super().retry_many(report_ids)
+        self._changed(tuple(changed))
+        return changed
 
     def resubmit(self, report_id: str, payload: bytes) -> bool:
         return self._one(report_id, super().resubmit(report_id, payload))
 
-    def delete(self, report_id: str) -> bool:
-        return self._one(report_id, super().delete(report_id))
+    def delete_many(self, report_ids: Sequence[str]) -> list[str]:
+        changed = super().delete_many(report_ids)
+        self._changed(tuple(changed))
+        return changed
 
 
 def _canonical(report_id: str) -> str:

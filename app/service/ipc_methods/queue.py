@@ -77,7 +77,7 @@ def register(ctx: MethodContext) -> None:
         return result
 
     async def retry(params: QueueIdsParams) -> dict[str, Any]:
-        retried = await ctx.in_db(_each, queue.retry, params.ids)
+        retried = len(await ctx.in_db(queue.retry_many, params.ids))
         if retried:
             worker.uploader.notify_new_reports()
             worker.refresh_counts()
@@ -112,7 +112,7 @@ def register(ctx: MethodContext) -> None:
         return {"resubmitted": True}
 
     async def delete(params: QueueIdsParams) -> dict[str, Any]:
-        deleted = await ctx.in_db(_each, queue.delete, params.ids)
+        deleted = len(await ctx.in_db(queue.delete_many, params.ids))
         if deleted:
             worker.refresh_counts()
         # Reports being uploaded right now are not deleted (nor unknown ids): say how many.
@@ -125,11 +125,6 @@ def register(ctx: MethodContext) -> None:
     server.register("queue.retry", retry, QueueIdsParams)
     server.register("queue.resubmit", resubmit, QueueResubmitParams)
     server.register("queue.delete", delete, QueueIdsParams)
-
-
-def _each(action: Any, ids: list[str]) -> int:
-    """Apply a per-report action to each distinct id; how many it changed."""
-    return sum(1 for report_id in dict.fromkeys(ids) if action(report_id))
 
 
 def row_dict(row: ReportRow) -> dict[str, Any]:

@@ -114,6 +114,19 @@ def test_delete_removes_reports(station: Station, queued: list[str]) -> None:
     assert error_of(station, "queue.get", {"id": queued[10]}).code == ErrorCode.NOT_FOUND
 
 
+def test_retry_and_delete_take_ten_thousand_ids_in_one_request(
+    station: Station, queued: list[str]
+) -> None:
+    unknown = [report_id(1000 + index) for index in range(10_000 - len(queued))]
+    assert station.call("queue.retry", {"ids": queued + unknown}, timeout=60) == {"retried": 30}
+    assert station.call("queue.stats")["rejected"] == 0
+    reply = station.call("queue.delete", {"ids": queued + unknown}, timeout=60)
+    assert reply == {"deleted": 30, "skipped": 9_970}
+    assert station.call("queue.stats")["queued"] == 0
+    too_many = {"ids": [*unknown, *queued, report_id(99_999)]}
+    assert error_of(station, "queue.delete", too_many).code == ErrorCode.INVALID_PARAMS
+
+
 def test_resubmit_applies_header_changes_and_keeps_the_id(
     station: Station, queued: list[str]
 ) -> None:
