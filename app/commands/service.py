@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from app.commands.exitcodes import Exit, usage
 
 if TYPE_CHECKING:
-    from app.service.registration import Registration, Scope
+    from app.service.registration import Outcome, Registration, Scope
 
 EPILOG = """\
 exit codes:
@@ -134,14 +134,28 @@ def _registration(args: argparse.Namespace) -> Registration:
     return plan(target)
 
 
-def _print_outcome(done: list[str], notes: list[str], errors: list[str]) -> int:
-    for line in done:
+def _carry_out(
+    args: argparse.Namespace,
+    act: Callable[[Registration], Outcome],
+    describe: Callable[[Registration], list[str]],
+    done: str,
+) -> int:
+    """Install or uninstall (or with --dry-run only say what would happen), then report."""
+    registration = _registration(args)
+    if args.dry_run:
+        print("\n".join(describe(registration)))
+        return int(Exit.OK)
+    outcome = act(registration)
+    for line in outcome.done:
         print(line)
-    for line in notes:
+    for line in outcome.notes:
         print(f"note: {line}")
-    for line in errors:
+    for line in outcome.errors:
         _error(line)
-    return int(Exit.FAILED if errors else Exit.OK)
+    if outcome.errors:
+        return int(Exit.FAILED)
+    print(f"{done} ({registration.title})")
+    return int(Exit.OK)
 
 
 @_handler
@@ -149,15 +163,7 @@ def _install(args: argparse.Namespace) -> int:
     from app.service.registration import install
     from app.service.registration.describe import describe_install
 
-    registration = _registration(args)
-    if args.dry_run:
-        print("\n".join(describe_install(registration)))
-        return int(Exit.OK)
-    outcome = install(registration)
-    code = _print_outcome(outcome.done, outcome.notes, outcome.errors)
-    if code == Exit.OK:
-        print(f"registered the WATS Station worker ({registration.title})")
-    return code
+    return _carry_out(args, install, describe_install, "registered the WATS Station worker")
 
 
 @_handler
@@ -165,15 +171,9 @@ def _uninstall(args: argparse.Namespace) -> int:
     from app.service.registration import uninstall
     from app.service.registration.describe import describe_uninstall
 
-    registration = _registration(args)
-    if args.dry_run:
-        print("\n".join(describe_uninstall(registration)))
-        return int(Exit.OK)
-    outcome = uninstall(registration)
-    code = _print_outcome(outcome.done, outcome.notes, outcome.errors)
-    if code == Exit.OK:
-        print(f"removed the WATS Station worker registration ({registration.title})")
-    return code
+    return _carry_out(
+        args, uninstall, describe_uninstall, "removed the WATS Station worker registration"
+    )
 
 
 @_handler

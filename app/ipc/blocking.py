@@ -359,3 +359,8 @@ def probe_worker(address: SocketAddress, timeout: float = 2.0) -> ProbeResult:
         client.close()
     pid = reply.get("pid") if isinstance(reply, dict) else None
     return ProbeResult(alive=True, pid=pid if isinstance(pid, int) else None)
+
+
+def worker_answers(instance: str, timeout: float = 2.0) -> bool:
+    """Whether a worker holds the instance's socket (answering or not: see `probe_worker`)."""
+    return probe_worker(socket_address(instance), timeout).alive

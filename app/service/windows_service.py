@@ -91,17 +91,9 @@ def _ask_worker_to_stop(instance: str) -> bool:
 
 
 def _worker_answers(instance: str) -> bool:
-    from app.ipc.blocking import BlockingIpcClient
-    from app.ipc.protocol import IpcError, WorkerNotRunning
+    from app.ipc.blocking import worker_answers
 
-    try:
-        with BlockingIpcClient(instance, timeout=2.0) as client:
-            client.call("ping")
-    except WorkerNotRunning:
-        return False
-    except IpcError:
-        return True
-    return True
+    return worker_answers(instance)
 
 
 class WorkerSupervisor:

@@ -167,17 +167,9 @@ class SystemCalls:
         return os.geteuid() == 0
 
     def worker_answers(self, instance: str) -> bool:
-        from app.ipc.blocking import BlockingIpcClient
-        from app.ipc.protocol import IpcError, WorkerNotRunning
+        from app.ipc.blocking import worker_answers
 
-        try:
-            with BlockingIpcClient(instance, timeout=2.0) as client:
-                client.call("ping")
-        except WorkerNotRunning:
-            return False
-        except IpcError:
-            return True  # something holds the socket: alive, even if it does not answer
-        return True
+        return worker_answers(instance)
 
     def ask_worker_to_stop(self, instance: str) -> bool:
         from app.ipc.blocking import BlockingIpcClient
