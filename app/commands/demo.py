@@ -80,7 +80,7 @@ def _configure(root: Path, server_url: str, token: str) -> tuple[dict[str, str],
         env.pop(key, None)
     paths = InstancePaths.for_instance(INSTANCE, environ=env).ensure()
     drop = root / "drop"
-    converters = [Dropped("wsjf", drop / "wsjf")]
+    converters = [Dropped(name, drop / name) for name in ("wsjf", "wsxf", "wstf", "atml")]
     for item in converters:
         item.folder.mkdir(parents=True, exist_ok=True)
     config = StationConfig(
@@ -103,10 +103,17 @@ def _drop_files(converters: list[Dropped], count: int) -> int:
     from app.samples import sample_path
     from app.samples.generate import generated_uut, generated_uut_bytes
 
+    samples = {
+        "wsjf": ("wsjf-uut-minimal.json", "wsjf-uur.json"),
+        "wsxf": ("wsxf-uut.xml", "wsxf-uur.xml"),
+        "wstf": ("wstf-example.txt",),
+        "atml": ("atml-2.02.xml", "atml-5.00.xml"),
+    }
+    for conv in converters:
+        for name in samples[conv.converter]:
+            shutil.copyfile(sample_path(name), conv.folder / name)
+            conv.names.append(name)
     wsjf = converters[0]
-    for name in ("wsjf-uut-minimal.json", "wsjf-uur.json"):
-        shutil.copyfile(sample_path(name), wsjf.folder / name)
-        wsjf.names.append(name)
     for index in range(count):
         name = f"board-{index:05d}.json"
         _write_atomically(wsjf.folder / name, generated_uut_bytes(index, station="DEMO-STATION"))

@@ -80,12 +80,18 @@ class ConverterParameters:
     validation_mode: ValidationMode = "truncate"
     mode: ConverterMode = "active"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The server's process codes by lower-case process name, for files that name their
+    # process but give no code (WSTF OperationTypeName, WSJF processName); filled by the worker
+    # from the server's process list. Unknown names fall back to fallback_process_code.
+    process_codes: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(
         cls, values: Mapping[str, Any], *, mode: ConverterMode = "active"
     ) -> ConverterParameters:
-        known = {f for f in cls.__dataclass_fields__ if f not in ("extra", "mode")}
+        known = {
+            f for f in cls.__dataclass_fields__ if f not in ("extra", "mode", "process_codes")
+        }
         common = {k: v for k, v in values.items() if k in known and v not in (None, "")}
         extra = {k: v for k, v in values.items() if k not in known}
         if "fallback_process_code" in common:

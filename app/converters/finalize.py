@@ -72,8 +72,11 @@ def _fill_fallbacks(report: Report, params: ConverterParameters, station_default
         report.pn = params.fallback_pn
     if _blank(report.rev) and params.fallback_rev:
         report.rev = params.fallback_rev
-    if report.process_code is None and _blank(report.process_name):
-        report.process_code = params.fallback_process_code
+    if report.process_code is None:
+        # A process given by name only gets the server's code for that name; an unknown or
+        # missing name gets the converter's fallback code (the name is kept).
+        name = (report.process_name or "").strip().lower()
+        report.process_code = params.process_codes.get(name, params.fallback_process_code)
     if params.operator:
         unit = report.uur if isinstance(report, UURReport) else report.uut
         if _blank(unit.user):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import importlib
@@ -40,9 +41,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -78,6 +79,8 @@ class ConversionJob:
     converter: str  # a registry or plug-in name, or "package.module:ClassName"
     parameters: ConverterParameters
     station_default: str
+    # The server's process codes by lower-case name (see ConverterParameters.process_codes).
+    process_codes: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,14 +203,17 @@ def convert_file(job: ConversionJob, resolver: ConverterResolver | None = None) 
         return failed(f"the file cannot be read: {exc.strerror or exc}")
     sha256 = hashlib.sha256(data).hexdigest()
     try:
-        source = ConverterSource(Path(job.path), io.BytesIO(data), job.parameters)
+        params = job.parameters
+        if job.process_codes:
+            params = dataclasses.replace(params, process_codes=job.process_codes)
+        source = ConverterSource(Path(job.path), io.BytesIO(data), params)
         reports = converter.convert(source)
         if not reports:
             return failed("the converter found no report in the file", sha256=sha256)
         reports = finalize_reports(
             reports,
             converter=converter,
-            params=job.parameters,
+            params=params,
             file_sha256=sha256,
             station_default=job.station_default,
         )

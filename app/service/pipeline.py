@@ -278,6 +278,8 @@ class Pipeline:
             window_s=batch_window_s,
             max_files=batch_max_files,
         )
+        # The server's process codes by lower-case name; the worker keeps it current.
+        self.process_codes: dict[str, int] = {}
         self._runtimes: dict[str, _Runtime] = {}
         self._active: dict[str, _FileTask] = {}
         self._backlog: OrderedDict[str, tuple[Path, bool]] = OrderedDict()
@@ -683,6 +685,7 @@ class Pipeline:
             converter=rt.config.converter,
             parameters=rt.params,
             station_default=self._station_name,
+            process_codes=self.process_codes,
         )
         async with self._converting:
             rt.converting += 1

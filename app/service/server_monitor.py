@@ -14,7 +14,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.service.status import StatusModel
@@ -70,6 +70,7 @@ class ServerMonitor:
         on_registered: Callable[[str, str], None],
         ping_s: Callable[[], float],
         client_update_s: Callable[[], float],
+        on_processes: Callable[[list[Any]], None] | None = None,
     ) -> None:
         self._status = status
         self._client = client
@@ -78,6 +79,7 @@ class ServerMonitor:
         self._on_registered = on_registered
         self._ping_s = ping_s
         self._client_update_s = client_update_s
+        self._on_processes = on_processes
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -163,3 +165,10 @@ class ServerMonitor:
             )
         except WatsError as exc:
             log.warning("client update failed: %s", exc)
+        client = self._client()
+        if self._on_processes is None or client is None:
+            return
+        try:
+            self._on_processes(list(await client.processes(include_wip=True)))
+        except WatsError as exc:
+            log.warning("could not read the server's process list: %s", exc)

@@ -24,6 +24,7 @@ from app.core.secrets import CLIENT_CREDENTIALS, get_secret, get_token, set_secr
 from app.service.conversion import ConversionPool
 from app.service.http_thread import HttpThread, ThreadedClient
 from app.service.pipeline import Pipeline, PipelineCallbacks, QueueStore
+from app.service.process_cache import ProcessCache, codes_by_name
 from app.service.queue_events import ObservedQueue
 from app.service.server_monitor import ServerMonitor
 from app.service.status import StatusModel, WorkerStatus
@@ -100,6 +101,7 @@ class Worker:
             on_registered=self._registered,
             ping_s=lambda: float(self.config.timers.ping_s),
             client_update_s=lambda: float(self.config.timers.client_update_s),
+            on_processes=self._processes_fetched,
         )
         self._stop_requested = asyncio.Event()
         self._counts_pending = False
@@ -134,6 +136,8 @@ class Worker:
             lambda: self.config.yield_settings,
             queue=self.queue if isinstance(self.queue, ObservedQueue) else None,
         )
+        self.processes = ProcessCache(paths.data_dir)
+        self.pipeline.process_codes = self.processes.load()
         self.uploader.on_change(self._uploader_changed)
         self.status.on_change(self._status_changed)
         self._status_pending = False
@@ -312,6 +316,16 @@ class Worker:
         set_secret(self.paths, self.config, CLIENT_CREDENTIALS, basic_token(mac, passcode))
         self._client_key = None  # rebuild the client with the new credentials
         self._apply_server_config()
+
+    def _processes_fetched(self, processes: list[Any]) -> None:
+        codes = codes_by_name(processes)
+        if codes and codes != self.pipeline.process_codes:
+            self.pipeline.process_codes = codes
+            try:
+                self.processes.save(codes)
+            except OSError as exc:
+                log.warning("could not save the server's process list: %s", exc)
+            log.info("the server knows %d process names", len(codes))
 
     # ------------------------------------------------------------------ pipeline hooks
 
