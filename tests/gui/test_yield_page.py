@@ -35,7 +35,9 @@ def test_the_page_follows_reports_live_and_colours_only_what_is_off_target(
     assert board.live_marker.text() == "Live"
 
     # Nine good units: no target yet, so nothing is coloured.
-    base = datetime.now(UTC) - timedelta(hours=2)
+    # All reports of this test fall within 51 minutes of `base`: starting it on the hour keeps
+    # them in one hourly trend bucket whatever the time of day the test runs.
+    base = (datetime.now(UTC) - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
     drop_reports(inbox, [uut(f"G{i}", "P", base + timedelta(minutes=i)) for i in range(9)])
     gui.until(lambda: board.volume_tile.value.text() == "9", 30, "nine units on the page")
     assert board.queries >= 2  # the first (empty) figures, then the live update
