@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.converters.base import ConverterParameters
+from app.samples import sample_path
 from app.service.conversion import ConversionJob, convert_file
 from app.service.process_cache import ProcessCache, codes_by_name
-from app.samples import sample_path
 
 
 @dataclass
