@@ -89,9 +89,7 @@ class ConverterParameters:
     def from_mapping(
         cls, values: Mapping[str, Any], *, mode: ConverterMode = "active"
     ) -> ConverterParameters:
-        known = {
-            f for f in cls.__dataclass_fields__ if f not in ("extra", "mode", "process_codes")
-        }
+        known = {f for f in cls.__dataclass_fields__ if f not in ("extra", "mode", "process_codes")}
         common = {k: v for k, v in values.items() if k in known and v not in (None, "")}
         extra = {k: v for k, v in values.items() if k not in known}
         if "fallback_process_code" in common:
