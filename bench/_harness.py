@@ -45,6 +45,10 @@ class LocalServer:
         result: dict[str, Any] = self._request("/_dev/stats" + ("?times=1" if times else ""))
         return result
 
+    def distinct(self) -> int:
+        """How many reports the server holds (a cheap poll: no per-id lists)."""
+        return int(self._request("/_dev/stats?ids=0")["distinct_ids"])
+
     def set_faults(self, **faults: Any) -> None:
         self._request("/_dev/faults", faults)
 

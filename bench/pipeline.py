@@ -58,11 +58,11 @@ def drop_atomic(folder: Path, name: str, data: bytes) -> float:
 
 def wait_distinct(server: LocalServer, count: int, timeout: float, on_poll=None) -> None:
     deadline = time.monotonic() + timeout
-    while server.stats()["distinct_ids"] < count:
+    while server.distinct() < count:
         if on_poll is not None:
             on_poll()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"only {server.stats()['distinct_ids']} of {count} arrived")
+            raise TimeoutError(f"only {server.distinct()} of {count} arrived")
         time.sleep(0.2)
 
 
@@ -99,7 +99,7 @@ def e2e(server: LocalServer, station: Station, files: int, seed: int) -> dict[st
 
 def single(server: LocalServer, station: Station, count: int, seed: int) -> dict[str, float]:
     latencies = []
-    base = server.stats()["distinct_ids"]
+    base = server.distinct()
     for index in range(count):
         data = generated_uut_bytes(index, seed=seed)
         rid = expected_id(data)
@@ -118,7 +118,7 @@ def single(server: LocalServer, station: Station, count: int, seed: int) -> dict
 
 def backlog(server: LocalServer, station: Station, count: int, seed: int) -> float:
     station.call("uploads.pause")
-    base = server.stats()["distinct_ids"]
+    base = server.distinct()
     for index in range(count):
         drop_atomic(
             station.folder, f"b{seed}-{index:06d}.json", generated_uut_bytes(index, seed=seed)

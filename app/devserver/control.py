@@ -44,8 +44,10 @@ async def handle_control(state: ServerState, request: web.Request, path: str) ->
         return json_response(apply_faults(state, body).to_json())
     if path == "/_dev/stats" and method == "GET":
         # ?times=1 adds each report's first receipt time (for latency benchmarks).
+        # ?ids=0 leaves out the per-id counts: a cheap poll while a benchmark runs.
         times = request.query.get("times", "") in ("1", "true", "yes")
-        return json_response(state.store.stats(times=times))
+        ids = request.query.get("ids", "1") not in ("0", "false", "no")
+        return json_response(state.store.stats(times=times, ids=ids))
     if path == "/_dev/reset" and method == "POST":
         state.reset()
         return json_response({"reset": True})

@@ -90,14 +90,15 @@ class ReportStore:
             timestamp=stored.timestamp,
         )
 
-    def stats(self, *, times: bool = False) -> dict[str, Any]:
+    def stats(self, *, times: bool = False, ids: bool = True) -> dict[str, Any]:
         result: dict[str, Any] = {
             "received": self.received,
             "distinct_ids": len(self.reports),
-            "receive_counts": {rid: s.receive_count for rid, s in self.reports.items()},
             "by_status": dict(self.by_status),
             "requests": self.requests,
         }
+        if ids:
+            result["receive_counts"] = {rid: s.receive_count for rid, s in self.reports.items()}
         if times:
             result["first_received_at"] = {
                 rid: s.first_received_at for rid, s in self.reports.items()

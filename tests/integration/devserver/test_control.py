@@ -80,6 +80,10 @@ def test_stats_count_submits_and_statuses(
         "requests": 5,
     }
     assert devserver_inproc.stats() == stats
+    light = httpx.get(devserver_inproc.url + "/_dev/stats", params={"ids": "0"}).json()
+    assert light == {k: v for k, v in stats.items() if k != "receive_counts"}
+    timed = httpx.get(devserver_inproc.url + "/_dev/stats", params={"times": "1"}).json()
+    assert set(timed["first_received_at"]) == {first["id"], second["id"]}
 
 
 def test_reset_clears_data_but_keeps_faults(
