@@ -78,6 +78,10 @@ T = TypeVar("T")
 # Busy pipelines change state hundreds of times a second; the worker hears it at most this
 # often (each notice means "read stats() again").
 STATE_CHANGE_DELAY_S = 0.1
+# How long after the last file of a burst the folders are listed again (see _scan_after_burst).
+BURST_RESCAN_DELAY_S = 0.5
+# ... and only after a burst this large (a kernel event queue overflows only in big bursts).
+BURST_RESCAN_MIN_FILES = 200
 # A converter that fails this many files in a row raises the converter_failing alarm.
 FAILURES_FOR_ALARM = 3
 # Errors that mean "the queue could not be written", not "this file is bad".
@@ -292,6 +296,8 @@ class Pipeline:
         self._storage_retry_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._state_change_pending = False
+        self._burst_scan_pending = False
+        self._finished_since_scan = 0
         self._started = False
         self._stopping = False
 
@@ -545,6 +551,7 @@ class Pipeline:
 
     async def scan(self) -> int:
         """Look at every watched folder now; returns how many candidate files it found."""
+        self._finished_since_scan = 0
         found = 0
         for rt in list(self._runtimes.values()):
             if rt.config.enabled and rt.params_error is None and not rt.retired:
@@ -600,11 +607,44 @@ class Pipeline:
 
     def _file_finished(self, key: str) -> None:
         self._active.pop(key, None)
+        self._finished_since_scan += 1
         while self._backlog and len(self._active) < self._max_active and not self._stopping:
             next_key, (path, closed) = self._backlog.popitem(last=False)
             rt = self._runtime_for(path)
             if rt is not None and next_key not in self._active:
                 self._start_file(rt, path, next_key, closed)
+        if (
+            not self._active
+            and not self._backlog
+            and not self._stopping
+            and self._finished_since_scan >= BURST_RESCAN_MIN_FILES
+        ):
+            self._scan_after_burst()
+
+    def _scan_after_burst(self) -> None:
+        """A burst of files just ended: look at the folders once more.
+
+        Watcher events are hints: a burst can overflow the kernel's event queue (inotify's
+        16,384 events are ~4,000 files written via temp names) and those files would wait for
+        the next rescan, up to `rescan_s`. One folder listing at the end of each burst finds
+        them at once. Only after a burst of many files: a file that keeps failing its
+        post-action (and so stays in the folder) must not be retried in a loop.
+        """
+        if self._burst_scan_pending or self._loop is None:
+            return
+        self._burst_scan_pending = True
+
+        async def scan_soon() -> None:
+            try:
+                await self._clock.sleep(BURST_RESCAN_DELAY_S)
+                if not self._stopping:
+                    found = await self.scan()
+                    if found:
+                        log.info("%d file(s) found by the scan after a burst", found)
+            finally:
+                self._burst_scan_pending = False
+
+        self._spawn(scan_soon())
 
     # ------------------------------------------------------------------ one file
 

@@ -23,7 +23,12 @@ from app.core.config import ConverterConfig
 from app.samples import sample_path
 from app.service import post_actions
 from app.service.conversion import ConversionPool
-from app.service.pipeline import Pipeline, PipelineCallbacks, QueueStore
+from app.service.pipeline import (
+    BURST_RESCAN_MIN_FILES,
+    Pipeline,
+    PipelineCallbacks,
+    QueueStore,
+)
 from app.service.queue import QueueWriteError, ReportQueue
 from app.service.queue_models import EnqueueResult, SourceBatch
 
@@ -220,6 +225,33 @@ async def test_many_files_share_commits(
     assert queue.counts()["queued"] == 120
     assert pipeline.commits < 120  # group commit: several files per transaction
     assert len(list((watch / "Done").iterdir())) == 120
+
+
+async def test_files_whose_events_were_lost_are_found_when_a_burst_ends(
+    tmp_path: Path, start_pipeline: Factory, queue: ReportQueue
+) -> None:
+    # A big burst can overflow the kernel's event queue; the periodic rescan is an hour away
+    # here, so only the scan at the end of the burst can find the files whose events were lost.
+    watch = tmp_path / "in"
+    pipeline, recorder = await start_pipeline([converter(watch)])
+    notify = pipeline.notify
+    unset = object()
+
+    def lossy(path: Path | str, closed: Any = unset) -> None:
+        # Watcher events pass `closed`; scans do not. Drop the events of the "lost" files.
+        if closed is not unset and Path(path).name.startswith("lost-"):
+            return
+        notify(path, False if closed is unset else closed)
+
+    pipeline.notify = lossy  # type: ignore[method-assign]
+    count = BURST_RESCAN_MIN_FILES + 20
+    for index in range(count):
+        (watch / f"r{index:04}.json").write_bytes(wsjf_without_id(f"SN-{index}"))
+    for index in range(10):
+        (watch / f"lost-{index}.json").write_bytes(wsjf_without_id(f"LOST-{index}"))
+    await wait_for(lambda: len(recorder.done) == count + 10)
+    assert queue.counts()["queued"] == count + 10
+    assert not any(watch.glob("lost-*.json"))
 
 
 async def test_same_bytes_twice_give_the_same_ids(
