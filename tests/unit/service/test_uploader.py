@@ -347,7 +347,9 @@ async def test_rejected_is_parked_with_the_message_while_others_flow(rig: Rig) -
     )
     rig.server.plan = lambda r, n: refusal if r == bad else None
     await rig.uploader.start()
-    await until(lambda: rig.uploader.status.uploaded == 5)
+    # `rejected` counts once the rejection is stored; `uploaded` as soon as the server confirms
+    # (the mark is written in a batch just after): wait for both.
+    await until(lambda: rig.uploader.status.uploaded == 5 and rig.uploader.status.rejected == 1)
     row = rig.queue.get(bad)
     assert row is not None
     assert (row.state, row.last_error, row.attempts) == (
