@@ -359,9 +359,17 @@ async def shoot(out: Path, home: Path) -> list[str]:
 
 
 def main() -> int:
+    return run_shooter(shoot, "wats-station-screens-")
+
+
+def run_shooter(shoot: Any, prefix: str) -> int:
+    """Run `shoot(out, home)` in a GUI app on a throw-away home; print the images it took.
+
+    Shared with scripts/yield_screenshots.py.
+    """
     out = REPO / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="wats-station-screens-"))
+    home = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["WATS_STATION_HOME"] = str(home)
     os.environ["WATS_STATION_SECRET_STORE"] = "file"
     os.environ["XDG_CONFIG_HOME"] = str(home / "xdg")

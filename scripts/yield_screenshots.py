@@ -16,7 +16,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -312,32 +311,9 @@ async def shoot(out: Path, home: Path) -> list[str]:
 
 
 def main() -> int:
-    out = REPO / "docs" / "images"
-    out.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="wats-station-yield-screens-"))
-    os.environ["WATS_STATION_HOME"] = str(home)
-    os.environ["WATS_STATION_SECRET_STORE"] = "file"
-    os.environ["XDG_CONFIG_HOME"] = str(home / "xdg")
-    for name in ("WATS_STATION_SERVER_URL", "WATS_STATION_TOKEN"):
-        os.environ.pop(name, None)
+    from screenshots import run_shooter  # scripts/ is on sys.path when run as a script
 
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    from app.gui.icons import app_icon
-    from app.gui.theme import apply_theme
-
-    app = QApplication([sys.argv[0]])
-    app.setApplicationName("WATS Station")
-    app.setQuitOnLastWindowClosed(False)
-    app.setWindowIcon(app_icon())
-    apply_theme(app)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        taken = loop.run_until_complete(shoot(out, home))
-    print("\n".join(f"docs/images/{name}" for name in taken))
-    return 0
+    return run_shooter(shoot, "wats-station-yield-screens-")
 
 
 if __name__ == "__main__":
