@@ -43,7 +43,6 @@ STOP_GRACE_S = 10.0
 PRUNE_EVERY_S = 24 * 3600.0
 # Converter child processes: two keep one core converting while the other commits/uploads.
 CONVERSION_PROCESSES = 2
-COUNTS_DEBOUNCE_S = 0.2
 
 
 def _backoff_of(config: StationConfig) -> Backoff:
@@ -104,7 +103,6 @@ class Worker:
             on_processes=self._processes_fetched,
         )
         self._stop_requested = asyncio.Event()
-        self._counts_pending = False
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Future[Any]] = set()
         self.pool = ConversionPool(
@@ -155,7 +153,7 @@ class Worker:
         self.monitor.start()
         self.yield_service.start()
         self._tasks.append(asyncio.ensure_future(self._prune_loop()))
-        self.refresh_counts()
+        await self.count_queue()
         self.status.update(worker_state="running")
         log.info("worker %s started (instance %s, pid %d)", __version__, self.instance, os.getpid())
 
@@ -331,7 +329,6 @@ class Worker:
 
     def _reports_queued(self, count: int) -> None:
         self.uploader.notify_new_reports()
-        self.refresh_counts()
 
     def _file_done(self, path: Path, report_ids: list[str]) -> None:
         self._publish(
@@ -417,24 +414,17 @@ class Worker:
         if st.last_error:
             fields["last_error"] = st.last_error
         self.status.update(**fields)
-        self.refresh_counts()
 
-    def refresh_counts(self) -> None:
-        """Re-count the queue soon (coalesces bursts of changes into one query)."""
-        if self._counts_pending:
-            return
-        self._counts_pending = True
+    async def count_queue(self) -> None:
+        """Count the queue once (at start). After that every change reaches
+        `queue_counts_changed` through the queue's change events (app.service.queue_events)."""
+        counts = await asyncio.get_running_loop().run_in_executor(self.db, self.queue.counts)
+        self.queue_counts_changed(counts)
 
-        async def _refresh() -> None:
-            await asyncio.sleep(COUNTS_DEBOUNCE_S)
-            self._counts_pending = False
-            counts = await asyncio.get_running_loop().run_in_executor(self.db, self.queue.counts)
-            self.status.set_queue_counts(counts)
-            self._update_rejected_alarm(counts.get("rejected", 0))
-
-        self._spawn(_refresh())
-
-    def _update_rejected_alarm(self, rejected: int) -> None:
+    def queue_counts_changed(self, counts: dict[str, int]) -> None:
+        """Fresh queue counts: show them, and raise or clear the rejected-reports alarm."""
+        self.status.set_queue_counts(counts)
+        rejected = counts.get("rejected", 0)
         if rejected:
             self.status.raise_alarm(
                 "reports_rejected",

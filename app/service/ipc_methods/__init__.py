@@ -60,7 +60,5 @@ def register_methods(server: IpcServer, worker: Worker, logs: LogBuffer) -> IpcM
         module.register(ctx)
     events = None
     if isinstance(worker.queue, ObservedQueue):
-        events = QueueEvents(
-            worker.queue, worker.db, server.publish, worker.status.set_queue_counts
-        )
+        events = QueueEvents(worker.queue, worker.db, server.publish, worker.queue_counts_changed)
     return IpcMethods(ctx, events)

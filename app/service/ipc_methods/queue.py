@@ -80,7 +80,6 @@ def register(ctx: MethodContext) -> None:
         retried = len(await ctx.in_db(queue.retry_many, params.ids))
         if retried:
             worker.uploader.notify_new_reports()
-            worker.refresh_counts()
         return {"retried": retried}
 
     async def resubmit(params: QueueResubmitParams) -> dict[str, Any]:
@@ -108,13 +107,10 @@ def register(ctx: MethodContext) -> None:
         if not done:
             raise conflict(f"report {row.id} changed meanwhile and is no longer rejected")
         worker.uploader.notify_new_reports()
-        worker.refresh_counts()
         return {"resubmitted": True}
 
     async def delete(params: QueueIdsParams) -> dict[str, Any]:
         deleted = len(await ctx.in_db(queue.delete_many, params.ids))
-        if deleted:
-            worker.refresh_counts()
         # Reports being uploaded right now are not deleted (nor unknown ids): say how many.
         return {"deleted": deleted, "skipped": len(set(params.ids)) - deleted}
 
