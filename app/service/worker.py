@@ -271,17 +271,6 @@ class Worker:
         awaited from the main loop like the client's own); None while no server is set."""
         return cast("WatsClient | None", self._client)
 
-    def set_uploads_paused(self, paused: bool) -> None:
-        """Pause or resume uploads; saved in the config so a restart keeps the choice."""
-
-        def change(cfg: StationConfig) -> StationConfig:
-            return cfg.model_copy(
-                update={"uploads": cfg.uploads.model_copy(update={"paused": paused})}
-            )
-
-        self.store.update(change)
-        self.reload_config()
-
     def credentials_changed(self) -> None:
         """The token was stored or cleared (token.set): use it from now on."""
         self._apply_server_config()
