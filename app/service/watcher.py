@@ -18,6 +18,7 @@ import fnmatch
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,43 @@ _EVENT_TYPES: list[type[FileSystemEvent]] = [
     DirDeletedEvent,
     DirMovedEvent,
 ]
+
+
+if sys.platform.startswith("linux"):
+    from watchdog.observers.inotify import InotifyEmitter
+    from watchdog.observers.inotify_c import InotifyConstants
+
+    class _LeanInotifyEmitter(InotifyEmitter):
+        """inotify without the events a flat watch folder does not need.
+
+        watchdog holds every IN_MOVED_FROM back for up to 0.5 s to pair it with its
+        IN_MOVED_TO, and everything queued behind it waits too; pairing scans the whole
+        queue. A tester's atomic save (write `x.tmp`, rename to `x.json`) makes one such pair
+        per file, so at a few hundred files a second the queue grew to thousands of events
+        and its scans took a fifth of the worker's CPU. A file arriving needs only
+        IN_MOVED_TO (reported alone as created), IN_CREATE and IN_CLOSE_WRITE; settling polls
+        size and mtime, so IN_MODIFY/IN_ATTRIB (and our own post-action's link count change)
+        only cost wake-ups. Recursive watches keep watchdog's full mask: it needs both halves
+        of a move to follow renamed subfolders.
+        """
+
+        def get_event_mask_from_filter(self):  # type: ignore[no-untyped-def]
+            if self.watch.is_recursive:
+                return super().get_event_mask_from_filter()
+            return (
+                InotifyConstants.IN_CREATE
+                | InotifyConstants.IN_MOVED_TO
+                | InotifyConstants.IN_CLOSE_WRITE
+                | InotifyConstants.IN_DELETE_SELF
+            )
+
+    def _native_observer() -> BaseObserver:
+        return BaseObserver(_LeanInotifyEmitter)
+
+else:
+
+    def _native_observer() -> BaseObserver:
+        return Observer()
 
 
 def _norm(path: Path | str) -> str:
@@ -230,7 +268,9 @@ class FolderWatcher:
         if identity is None:
             raise FileNotFoundError(f"the folder {self.file_filter.folder} does not exist")
         observer: BaseObserver = (
-            PollingObserver(timeout=self._polling_interval_s) if self._polling else Observer()
+            PollingObserver(timeout=self._polling_interval_s)
+            if self._polling
+            else _native_observer()
         )
         observer.daemon = True
         observer.schedule(

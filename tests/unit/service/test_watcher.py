@@ -126,6 +126,58 @@ async def test_watcher_reports_new_files_on_the_loop(tmp_path: Path, polling: bo
     assert not watcher.running
 
 
+@pytest.mark.parametrize("recursive", [False, True], ids=["flat", "recursive"])
+async def test_renames_into_and_within_the_folder_are_reported(
+    tmp_path: Path, recursive: bool
+) -> None:
+    folder = tmp_path / "watch"
+    folder.mkdir()
+    outside = tmp_path / "outside.json"
+    outside.write_text("{}")
+    seen: list[Path | None] = []
+    loop = asyncio.get_running_loop()
+    watcher = FolderWatcher(
+        make_filter(folder, recursive=recursive), lambda p, c: seen.append(p), loop
+    )
+    watcher.start()
+    try:
+        (folder / "a.json.tmp").write_text("{}")
+        (folder / "a.json.tmp").rename(folder / "a.json")  # a tester's atomic save
+        outside.rename(folder / "b.json")  # moved in from elsewhere
+        (folder / "a.json").rename(folder / "c.json")  # renamed in place
+        await wait_for(lambda: {folder / n for n in ("a.json", "b.json", "c.json")} <= set(seen))
+    finally:
+        watcher.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
+def test_flat_watch_leaves_out_the_move_halves_watchdog_would_hold_back(tmp_path: Path) -> None:
+    from watchdog.observers.inotify_c import InotifyConstants
+
+    loop = asyncio.new_event_loop()
+    masks = {}
+    try:
+        for recursive in (False, True):
+            watcher = FolderWatcher(make_filter(tmp_path, recursive=recursive), print, loop)
+            watcher.start()
+            try:
+                assert watcher._observer is not None
+                (emitter,) = watcher._observer.emitters
+                masks[recursive] = emitter.get_event_mask_from_filter()
+            finally:
+                watcher.stop()
+    finally:
+        loop.close()
+    moved_from = InotifyConstants.IN_MOVED_FROM
+    arrive = (
+        InotifyConstants.IN_CREATE | InotifyConstants.IN_MOVED_TO | InotifyConstants.IN_CLOSE_WRITE
+    )
+    assert not masks[False] & moved_from
+    assert masks[False] & arrive == arrive
+    assert masks[False] & InotifyConstants.IN_DELETE_SELF  # the folder going away
+    assert masks[True] & moved_from  # watchdog follows renamed subfolders with both halves
+
+
 async def test_watcher_is_not_current_after_folder_recreated(tmp_path: Path) -> None:
     folder = tmp_path / "watch"
     folder.mkdir()
