@@ -332,6 +332,7 @@ async def test_tls_and_wrong_echoed_id_and_bugs_are_retried(rig: Rig) -> None:
         assert row is not None
         assert row.state is ReportState.QUEUED
         assert text in (row.last_error or "")
+    await until(lambda: backing_off(rig))  # the timer must exist before time moves on
     rig.clock.advance(8)
     await until(lambda: rig.uploaded() == 3)
 
