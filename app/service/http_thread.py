@@ -71,7 +71,7 @@ class ThreadedClient:
 
         return call
 
-    async def submit_wsjf(self, report: bytes, /) -> Any:
+    async def submit_wsjf(self, report: Any, /) -> Any:
         return await self._thread.run(lambda: self._client.submit_wsjf(report))
 
     async def aclose(self) -> None:

@@ -38,6 +38,7 @@ from app.service.queue import ReportQueue
 from app.service.queue_models import ClaimedReport, QueueError, normalize_id
 from app.wats import (
     AuthenticationError,
+    IdentifiedReport,
     RateLimitedError,
     RejectedError,
     SubmitResult,
@@ -65,7 +66,7 @@ _AGAIN = -1.0
 class UploadClient(Protocol):
     """What the uploader needs of `app.wats.WatsClient`."""
 
-    async def submit_wsjf(self, report: bytes, /) -> SubmitResult: ...
+    async def submit_wsjf(self, report: IdentifiedReport, /) -> SubmitResult: ...
 
 
 if TYPE_CHECKING:
@@ -372,7 +373,7 @@ class Uploader:
     async def _attempt(self, report: ClaimedReport) -> None:
         client = self._client
         try:
-            result = await client.submit_wsjf(report.payload)
+            result = await client.submit_wsjf(IdentifiedReport(report.id, report.payload))
         except AuthenticationError as exc:
             await self._call(self._queue.release, report.id)
             if client is self._client:  # credentials changed meanwhile: not this client's fault

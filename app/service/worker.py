@@ -54,7 +54,7 @@ def _backoff_of(config: StationConfig) -> Backoff:
 class _NoServer:
     """The uploader's client while no server is configured: never called (uploads paused)."""
 
-    async def submit_wsjf(self, payload: bytes) -> Any:  # pragma: no cover - guarded
+    async def submit_wsjf(self, report: Any, /) -> Any:  # pragma: no cover - guarded
         from app.wats import TransientError
 
         raise TransientError("no WATS server is configured", status=None, url="")

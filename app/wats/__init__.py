@@ -21,13 +21,14 @@ from app.wats._errors import (
 from app.wats._failures import parse_retry_after
 from app.wats._identity import basic_token, normalize_mac
 from app.wats._models import Ping, Process, SubmitResult
-from app.wats._report_body import ReportInput, SupportsToJson
+from app.wats._report_body import IdentifiedReport, ReportInput, SupportsToJson
 from app.wats._tls import explain_ssl_error, make_ssl_context
 from app.wats._urls import check_proxy_url, normalize_base_url, redact_url
 
 __all__ = [
     "AuthenticationError",
     "CheckResult",
+    "IdentifiedReport",
     "NotFoundError",
     "Ping",
     "Process",

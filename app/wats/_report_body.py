@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
@@ -15,6 +16,18 @@ class SupportsToJson(Protocol):
     """Any report object that serializes itself to WSJF (e.g. a pydantic model)."""
 
     def to_json(self) -> bytes | str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifiedReport:
+    """WSJF bytes together with the id inside them, for a caller that already knows it (the
+    worker's queue stores both): spares parsing a whole report only to find its id."""
+
+    id: str
+    body: bytes
+
+    def to_json(self) -> bytes:
+        return self.body
 
 
 ReportInput = Mapping[str, Any] | bytes | SupportsToJson

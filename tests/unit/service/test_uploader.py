@@ -18,6 +18,7 @@ from app.service.queue import ReportQueue, ReportState
 from app.service.uploader import Uploader, UploaderState, UploaderStatus
 from app.wats import (
     AuthenticationError,
+    IdentifiedReport,
     RateLimitedError,
     RejectedError,
     SubmitResult,
@@ -48,8 +49,9 @@ class FakeServer:
         self.max_in_flight = 0
         self.clock: ManualClock | None = None
 
-    async def submit_wsjf(self, payload: bytes, /) -> SubmitResult:
-        rid = json.loads(payload)["id"]
+    async def submit_wsjf(self, report: IdentifiedReport, /) -> SubmitResult:
+        rid = json.loads(report.to_json())["id"]
+        assert rid == report.id
         self.calls.append(rid)
         if self.clock is not None:
             self.call_times.append(self.clock.monotonic())

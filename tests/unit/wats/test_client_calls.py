@@ -2,13 +2,21 @@
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
 
 from app.samples import sample_path
-from app.wats import NotFoundError, Ping, Process, SubmitResult, format_utc_offset
+from app.wats import (
+    IdentifiedReport,
+    NotFoundError,
+    Ping,
+    Process,
+    SubmitResult,
+    UnexpectedResponseError,
+    format_utc_offset,
+)
 
 from .conftest import json_response
 
@@ -287,6 +295,17 @@ async def test_submit_accepts_an_object_with_to_json(mock_client):
     async with client:
         await client.submit_wsjf(_Report(REPORT_ID, f'{{"id": "{REPORT_ID}"}}'))
     assert rec.last.content == f'{{"id": "{REPORT_ID}"}}'.encode()
+
+
+async def test_submit_of_an_identified_report_sends_its_bytes_and_checks_its_id(mock_client):
+    body = f'{{"id": "{REPORT_ID}", "sn": "SN-1"}}'.encode()
+    client, rec = mock_client(lambda r: json_response({"ID": REPORT_ID.upper()}))
+    async with client:
+        result = await client.submit_wsjf(IdentifiedReport(REPORT_ID, body))
+        assert str(result.id).lower() == REPORT_ID
+        with pytest.raises(UnexpectedResponseError, match="instead of"):
+            await client.submit_wsjf(IdentifiedReport(str(uuid4()), body))
+    assert rec.last.content == body
 
 
 @pytest.mark.parametrize(
