@@ -19,11 +19,11 @@ def run_service(instance: str = "default") -> int:
 
     lean_imports.install()  # before anything imports qasync or httpx
 
-    import qasync
     from PySide6.QtCore import QCoreApplication
 
     from app.core.config import ConfigError
     from app.core.paths import InstancePaths
+    from app.service.event_loop import WorkerEventLoop
     from app.service.ipc_methods import register_methods
     from app.service.ipc_server import AlreadyRunningError, IpcServer
     from app.service.logs import setup_logging
@@ -35,7 +35,7 @@ def run_service(instance: str = "default") -> int:
     logs, redactor = setup_logging(paths.log_dir)
     # qasync would create a QApplication (widgets, a display) unless a core app exists first.
     app = QCoreApplication.instance() or QCoreApplication([sys.argv[0], "--service"])
-    loop = qasync.QEventLoop(app)
+    loop = WorkerEventLoop(app)
     asyncio.set_event_loop(loop)
 
     ipc = IpcServer(instance)
