@@ -7,7 +7,6 @@ output reads the same in any console and in a support e-mail.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -35,12 +34,15 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument(
-        "--server", required=True, metavar="URL", help="WATS server URL, e.g. https://acme.wats.com"
+        "--server",
+        metavar="URL",
+        help="WATS server URL, e.g. https://acme.wats.com (default: the configured server)",
     )
     check.add_argument(
         "--token",
         metavar="T",
-        help="API token (the Basic value); default: the WATS_STATION_TOKEN environment variable",
+        help="API token (the Basic value); default: WATS_STATION_TOKEN, then the token stored "
+        "for the instance",
     )
     check.add_argument(
         "--proxy",
@@ -65,12 +67,14 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="seconds to wait for a connection and for each answer (default: 10)",
     )
+    check.add_argument("--instance", default="default", help="station instance (default: default)")
     check.set_defaults(handler=run_check)
 
 
 def run_check(args: argparse.Namespace) -> int:
     import asyncio
 
+    from app.commands.server_target import resolve_target
     from app.wats import (
         AuthenticationError,
         TlsError,
@@ -79,18 +83,21 @@ def run_check(args: argparse.Namespace) -> int:
         normalize_base_url,
     )
 
-    token = args.token or os.environ.get("WATS_STATION_TOKEN") or None
-    verify: bool | str = False if args.insecure else (args.ca_bundle or True)
     if args.timeout <= 0:
         print("wats-station server check: --timeout must be more than 0", file=sys.stderr)
         return int(Exit.USAGE)
+    # Without --server: the station's own server, token, proxy and TLS settings.
+    target = resolve_target(args)
+    if isinstance(target, int):
+        return target
+    verify = args.ca_bundle or target.verify
     try:
-        print(f"checking the WATS server at {normalize_base_url(args.server)}")
+        print(f"checking the WATS server at {normalize_base_url(target.url)}")
         results = asyncio.run(
             check_server(
-                args.server,
-                token,
-                proxy=args.proxy,
+                target.url,
+                target.token,
+                proxy=target.proxy,
                 verify=verify,
                 connect_timeout=args.timeout,
                 get_timeout=args.timeout,

@@ -219,6 +219,32 @@ def test_server_check_warns_about_clock_skew(tmp_path):
     assert done.stdout.splitlines()[-1] == "this station can use the WATS server (1 warning)"
 
 
+def test_server_check_without_server_checks_the_configured_one(devserver):
+    init = subprocess.run(
+        [
+            *(sys.executable, "-m", "app", "config", "init", "--server", devserver.url),
+            *("--token", devserver.token, "--station", "S1", "--secret-store", "file"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert init.returncode == 0, init.stderr
+    done = server_check()  # the URL and the stored token of the default instance
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == f"checking the WATS server at {devserver.url}/"
+    assert markers(done.stdout) == ["[ok]"] * 5
+
+
+def test_server_check_with_no_server_anywhere_says_how_to_set_one():
+    done = server_check()
+    assert done.returncode == 2
+    assert "no WATS server given: pass --server URL, or configure one with" in done.stderr
+    assert done.stdout == ""
+
+
 def test_server_check_bad_arguments_exit_2():
     done = server_check("--server", "ftp://host/")
     assert done.returncode == 2

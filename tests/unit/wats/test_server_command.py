@@ -12,7 +12,14 @@ def test_help_lists_the_server_command(capsys):
         main(["server", "check", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--server URL", "--token T", "--proxy URL", "--insecure", "--ca-bundle FILE"):
+    for option in (
+        "--server URL",
+        "--token T",
+        "--proxy URL",
+        "--insecure",
+        "--ca-bundle FILE",
+        "--instance INSTANCE",
+    ):
         assert option in out
 
 
@@ -20,7 +27,6 @@ def test_help_lists_the_server_command(capsys):
     "argv",
     [
         ["server"],
-        ["server", "check"],
         ["server", "check", "--server", "http://h", "--insecure", "--ca-bundle", "x.pem"],
     ],
 )
