@@ -59,10 +59,14 @@ class WorkerEventLoop(qasync.QEventLoop):  # type: ignore[misc]
     ) -> asyncio.Handle:
         handle = asyncio.Handle(callback, args, self, context=context)
         self._soon.append(handle)
+        self._schedule_round()
+        return handle
+
+    def _schedule_round(self) -> None:
+        """One qasync (Qt) zero timer for everything queued until it fires."""
         if not self._soon_scheduled:
             self._soon_scheduled = True
             super().call_later(0, self._run_soon)
-        return handle
 
     def _run_soon(self) -> None:
         self._soon_scheduled = False
@@ -90,12 +94,9 @@ class WorkerEventLoop(qasync.QEventLoop):  # type: ignore[misc]
             handles = list(self._incoming)
             self._incoming.clear()
             self._wake_posted = False
-        for handle in handles:
-            if not handle.cancelled():
-                self._soon.append(handle)
-        if self._soon and not self._soon_scheduled:
-            self._soon_scheduled = True
-            super().call_later(0, self._run_soon)
+        self._soon.extend(handles)  # cancelled ones are skipped when the round runs
+        if self._soon:
+            self._schedule_round()
 
     def close(self) -> None:
         self._soon.clear()

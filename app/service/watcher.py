@@ -56,7 +56,7 @@ _EVENT_TYPES: list[type[FileSystemEvent]] = [
 
 if sys.platform.startswith("linux"):
     from watchdog.observers.inotify import InotifyEmitter
-    from watchdog.observers.inotify_c import InotifyConstants
+    from watchdog.observers.inotify_c import InotifyConstants, Mask
 
     class _LeanInotifyEmitter(InotifyEmitter):
         """inotify without the events a flat watch folder does not need.
@@ -72,10 +72,10 @@ if sys.platform.startswith("linux"):
         of a move to follow renamed subfolders.
         """
 
-        def get_event_mask_from_filter(self):  # type: ignore[no-untyped-def]
+        def get_event_mask_from_filter(self) -> Mask:
             if self.watch.is_recursive:
                 return super().get_event_mask_from_filter()
-            return (
+            return Mask(
                 InotifyConstants.IN_CREATE
                 | InotifyConstants.IN_MOVED_TO
                 | InotifyConstants.IN_CLOSE_WRITE
