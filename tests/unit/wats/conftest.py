@@ -16,6 +16,14 @@ BASE = "https://wats.example.test/"
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's or CI's proxy settings must not route loopback test traffic."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 class Recorder:
     """Answers every request with `handler` and keeps the requests for assertions."""
 

@@ -20,15 +20,6 @@ from app.wats._aiohttp_transport import AiohttpTransport, _httpx_error, direct_c
 
 from .loopback import http_reply, serve
 
-_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy_from_environment(monkeypatch):
-    for name in _PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
 
 def _uses_aiohttp(client: WatsClient) -> bool:
     return isinstance(client._http._transport, AiohttpTransport)

@@ -42,13 +42,6 @@ def outcomes(results):
     return [(r.name, r.outcome) for r in results]
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy_from_environment(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
-
 async def test_everything_ok_over_plain_http_on_loopback():
     async with serve(wats()) as (port, seen):
         results = await check_server(f"http://127.0.0.1:{port}", "tok", clock=fixed(SERVER_TIME))

@@ -9,13 +9,6 @@ from app.wats import AuthenticationError, WatsClient
 from .loopback import http_reply, serve
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy_from_environment(monkeypatch):
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
-
 async def test_requests_go_through_the_proxy_with_its_credentials():
     async with serve(http_reply(b'"2023.2"')) as (port, seen):
         proxy = f"http://bob:s3cret@127.0.0.1:{port}"
