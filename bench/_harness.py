@@ -146,3 +146,43 @@ def percentile(values: list[float], pct: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def build_queue(db: Path, rows: int, *, rejected: int = 0) -> None:
+    """A queue of `rows` small reports, 10 per source file, written directly (no worker);
+    the first `rejected` of them are parked as rejected by the server."""
+    import uuid
+
+    from app.service.queue import ReportQueue
+    from app.service.queue_models import QueuedReport, SourceBatch
+
+    per_file, per_commit = 10, 1000
+
+    def report(index: int) -> QueuedReport:
+        doc = {
+            "type": "T",
+            "id": str(uuid.uuid4()),
+            "pn": f"PCBA-{index % 40:04d}",
+            "sn": f"SN-{index:08d}",
+            "rev": "A",
+            "processCode": 50,
+            "result": "F" if index % 17 == 0 else "P",
+            "machineName": "EOL-3",
+            "start": f"2026-11-{1 + index % 28:02d}T08:00:00+01:00",
+            "uut": {"user": f"op{index % 7}"},
+            "root": {"id": 0, "name": "MainSequence Callback", "status": "P"},
+        }
+        return QueuedReport.from_payload(json.dumps(doc).encode())
+
+    with ReportQueue.open(db) as queue:
+        for first in range(0, rows, per_commit):
+            batches = []
+            for file_start in range(first, min(rows, first + per_commit), per_file):
+                reports = [report(i) for i in range(file_start, min(rows, file_start + per_file))]
+                sha = f"{file_start:064x}"
+                batches.append(SourceBatch("bench", f"/in/{file_start}.json", sha, reports))
+            queue.enqueue_files(batches)
+        if rejected:
+            now = time.time()
+            for claimed in queue.claim_due(now + 1, min(rejected, rows)):
+                queue.mark_rejected(claimed.id, now, "processCode: 50 is not a known process")

@@ -33,6 +33,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+from bench._harness import build_queue  # noqa: E402
+
 LAUNCHES = 3
 PAINTS = 5
 IDLE_SETTLE_S = 5.0
@@ -152,41 +154,6 @@ def measure_launch(work: Path) -> tuple[float, float]:
             gui.wait(10)
             stop_worker(env, instance)
     return statistics.median(times), idle_rss
-
-
-def build_queue(db: Path, rows: int) -> None:
-    import uuid
-
-    from app.service.queue import ReportQueue
-    from app.service.queue_models import QueuedReport, SourceBatch
-
-    def report(index: int) -> QueuedReport:
-        doc = {
-            "type": "T",
-            "id": str(uuid.uuid4()),
-            "pn": f"PCBA-{index % 40:04d}",
-            "sn": f"SN-{index:08d}",
-            "rev": "A",
-            "processCode": 50,
-            "result": "F" if index % 17 == 0 else "P",
-            "machineName": "EOL-3",
-            "start": f"2026-11-{1 + index % 28:02d}T08:00:00+01:00",
-            "root": {"id": 0, "name": "MainSequence Callback", "status": "P"},
-        }
-        return QueuedReport.from_payload(json.dumps(doc).encode())
-
-    with ReportQueue.open(db) as queue:
-        for first in range(0, rows, 1000):
-            batches = [
-                SourceBatch(
-                    "bench",
-                    f"/in/{start}.json",
-                    f"{start:064x}",
-                    [report(i) for i in range(start, min(rows, start + 10))],
-                )
-                for start in range(first, min(rows, first + 1000), 10)
-            ]
-            queue.enqueue_files(batches)
 
 
 def measure_first_paint(work: Path, rows: int) -> float:

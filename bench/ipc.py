@@ -28,15 +28,15 @@ from typing import Any
 
 INSTANCE = "bench"
 QUEUE_INSTANCE = "bench-queue"
-# Reports per source file and files per transaction while building the big queue.
-REPORTS_PER_FILE = 10
-FILES_PER_COMMIT = 100
 REJECTED_ROWS = 1000
 
 # `python bench/ipc.py` puts bench/ first on sys.path, where bench/queue_db.py would shadow the
 # standard library's queue module (which qasync and concurrent.futures import).
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+from bench._harness import build_queue  # noqa: E402
 
 
 def status_payload() -> dict[str, Any]:
@@ -144,45 +144,6 @@ def measure_pipelined(total: int, window: int = 1000) -> float:
     return total / elapsed
 
 
-def build_queue(db: Path, rows: int) -> None:
-    """A queue of `rows` small reports (1,000 of them rejected), written directly."""
-    import uuid
-
-    from app.service.queue import ReportQueue
-    from app.service.queue_models import QueuedReport, SourceBatch
-
-    def report(index: int) -> QueuedReport:
-        doc = {
-            "type": "T",
-            "id": str(uuid.uuid4()),
-            "pn": f"PCBA-{index % 40:04d}",
-            "sn": f"SN-{index:08d}",
-            "rev": "A",
-            "processCode": 50,
-            "result": "F" if index % 17 == 0 else "P",
-            "machineName": "EOL-3",
-            "start": f"2026-11-{1 + index % 28:02d}T08:00:00+01:00",
-            "uut": {"user": f"op{index % 7}"},
-            "root": {"id": 0, "name": "MainSequence Callback", "status": "P"},
-        }
-        return QueuedReport.from_payload(json.dumps(doc).encode())
-
-    per_commit = REPORTS_PER_FILE * FILES_PER_COMMIT
-    with ReportQueue.open(db) as queue:
-        for first in range(0, rows, per_commit):
-            batches = []
-            for file_start in range(first, min(rows, first + per_commit), REPORTS_PER_FILE):
-                reports = [
-                    report(i) for i in range(file_start, min(rows, file_start + REPORTS_PER_FILE))
-                ]
-                sha = f"{file_start:064x}"
-                batches.append(SourceBatch("bench", f"/in/{file_start}.json", sha, reports))
-            queue.enqueue_files(batches)
-        now = time.time()
-        for claimed in queue.claim_due(now + 1, min(REJECTED_ROWS, rows)):
-            queue.mark_rejected(claimed.id, now, "processCode: 50 is not a known process")
-
-
 def measure_queue_list(rows: int, calls: int) -> dict[str, float]:
     """Median ms of queue.list first pages from a real worker holding `rows` reports."""
     from app.core.paths import InstancePaths
@@ -190,7 +151,7 @@ def measure_queue_list(rows: int, calls: int) -> dict[str, float]:
     from app.ipc.protocol import IpcError
 
     paths = InstancePaths.for_instance(QUEUE_INSTANCE).ensure()
-    build_queue(paths.queue_db, rows)
+    build_queue(paths.queue_db, rows, rejected=REJECTED_ROWS)
     # No server, uploads paused: the benchmark must not send 100,000 reports anywhere.
     env = {
         k: v
