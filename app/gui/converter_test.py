@@ -7,7 +7,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -16,7 +15,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -27,7 +25,7 @@ from app.gui.async_ops import Op
 from app.gui.context import GuiContext
 from app.gui.report_tree import REPORT_KINDS, ReportTree, report_summary, verdict_text
 from app.gui.theme import Severity, severity_color
-from app.gui.widgets import MessageBar, label
+from app.gui.widgets import MessageBar, label, row_list
 
 TEST_TIMEOUT_S = 120.0
 SUMMARY_COLUMNS = ("Report", "Part number", "Serial number", "Result", "Steps", "Failing step")
@@ -84,13 +82,8 @@ class ConverterTestDialog(QDialog):
         layout.addWidget(self.summary_line)
 
         split = QSplitter(Qt.Orientation.Vertical)
-        self.reports = QTreeWidget()
-        self.reports.setColumnCount(len(SUMMARY_COLUMNS))
-        self.reports.setHeaderLabels(list(SUMMARY_COLUMNS))
-        self.reports.setRootIsDecorated(False)
-        self.reports.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.reports = row_list(SUMMARY_COLUMNS, "Reports from this file")
         self.reports.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.reports.setAccessibleName("Reports from this file")
         self.reports.setMaximumHeight(140)
         self.tree = ReportTree()
         split.addWidget(self.reports)

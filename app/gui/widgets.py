@@ -4,11 +4,12 @@ with their error line, and a folder picker that checks the folder off the UI thr
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QToolButton,
+    QTreeWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +27,19 @@ from app.gui import icons
 from app.gui.async_ops import Op, in_thread
 from app.gui.folder_checks import FolderCheck, check_folder, create_folder
 from app.gui.theme import Severity, set_invalid, set_role, set_severity
+
+
+def row_list(columns: Sequence[str], name: str, *, multi_select: bool = False) -> QTreeWidget:
+    """A flat list of rows under a column header (no tree lines), as the pages show tables.
+    `name` is what screen readers announce."""
+    table = QTreeWidget()
+    table.setColumnCount(len(columns))
+    table.setHeaderLabels(list(columns))
+    table.setRootIsDecorated(False)
+    mode = QAbstractItemView.SelectionMode
+    table.setSelectionMode(mode.ExtendedSelection if multi_select else mode.SingleSelection)
+    table.setAccessibleName(name)
+    return table
 
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = False) -> QLabel:

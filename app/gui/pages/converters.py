@@ -7,12 +7,10 @@ import copy
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QMessageBox,
     QPushButton,
-    QTreeWidget,
     QTreeWidgetItem,
     QWidget,
 )
@@ -25,7 +23,7 @@ from app.gui.formats import format_count
 from app.gui.pages.config_page import ConfigPage
 from app.gui.status_view import CONVERTER_WORDS
 from app.gui.theme import Severity, severity_color
-from app.gui.widgets import label
+from app.gui.widgets import label, row_list
 
 COLUMNS = ("Name", "Converter", "Watch folder", "State", "Today")
 
@@ -47,13 +45,8 @@ class ConvertersPage(ConfigPage):
                 wrap=True,
             )
         )
-        self.table = QTreeWidget()
-        self.table.setColumnCount(len(COLUMNS))
-        self.table.setHeaderLabels(list(COLUMNS))
-        self.table.setRootIsDecorated(False)
+        self.table = row_list(COLUMNS, "Converters")
         self.table.setAlternatingRowColors(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAccessibleName("Converters")
         header = self.table.header()
         header.resizeSection(0, 180)
         header.resizeSection(1, 110)

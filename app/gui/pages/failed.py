@@ -10,11 +10,9 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QTreeWidget,
     QTreeWidgetItem,
     QWidget,
 )
@@ -24,7 +22,7 @@ from app.gui.async_ops import Op
 from app.gui.context import GuiContext
 from app.gui.formats import format_count, format_time
 from app.gui.pages.base import Page
-from app.gui.widgets import label
+from app.gui.widgets import label, row_list
 
 COLUMNS = ("File", "Converter", "Failed", "Reason")
 
@@ -52,14 +50,9 @@ class FailedPage(Page):
                 wrap=True,
             )
         )
-        self.table = QTreeWidget()
-        self.table.setColumnCount(len(COLUMNS))
-        self.table.setHeaderLabels(list(COLUMNS))
-        self.table.setRootIsDecorated(False)
+        self.table = row_list(COLUMNS, "Failed files", multi_select=True)
         self.table.setAlternatingRowColors(True)
         self.table.setUniformRowHeights(True)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAccessibleName("Failed files")
         header = self.table.header()
         header.resizeSection(0, 260)
         header.resizeSection(1, 130)
