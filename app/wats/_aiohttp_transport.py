@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import ssl
 import urllib.request
+from typing import TYPE_CHECKING
 
-import aiohttp
 import httpx
-from yarl import URL
+
+if TYPE_CHECKING:
+    import aiohttp
 
 # Keep-alive for idle pooled connections: below the usual server idle timeouts (IIS: 120 s)
 # so the client, not the server, closes them.
@@ -58,6 +60,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
 
     def _session_for_loop(self) -> aiohttp.ClientSession:
+        import aiohttp  # on first use: a station behind a proxy never needs it (~9 MB)
+
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._limit, ssl=self._ssl, keepalive_timeout=_KEEPALIVE_S
@@ -77,6 +81,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import aiohttp
+        from yarl import URL
+
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         connect = timeouts.get("connect")
         read = timeouts.get("read")
@@ -119,6 +126,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 def _httpx_error(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
     """The httpx exception httpx's own transport raises for the same failure."""
+    import aiohttp
+
     text = str(exc) or type(exc).__name__
     error: type[httpx.TransportError]
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -141,6 +150,8 @@ def _httpx_error(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.Tran
 def _original(exc: aiohttp.ClientError) -> BaseException:
     """The error to chain: for TLS failures the `ssl` error itself, which aiohttp wraps in a
     class that also derives from `ssl.SSLError` but lacks its attributes."""
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return exc.certificate_error
     if isinstance(exc, aiohttp.ClientSSLError | aiohttp.ClientConnectorError):
