@@ -30,7 +30,6 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import importlib
 import io
@@ -413,6 +412,10 @@ class ConversionPool:
 
     Files wait in one queue; a free child takes up to `MAX_BATCH` of them at once. Each
     result is handed back as soon as it is ready, so batching never delays a file.
+
+    A child's thread takes the next batch itself and puts its child back in the pool itself,
+    under a lock: only results go through the event loop, each to its caller's own loop. So
+    a caller that gave up, or a loop that ended (a test's, a reload's), never strands a child.
     """
 
     def __init__(
@@ -428,12 +431,13 @@ class ConversionPool:
         self._plugin_dirs = tuple(str(d) for d in plugin_dirs)
         context = multiprocessing.get_context("spawn")
         self._children = [_ChildProcess(context, self._plugin_dirs, i) for i in range(size)]
+        # `_idle`, `_pending` and `_busy` are shared by the loop and the child threads.
+        self._lock = threading.Lock()
         self._idle: collections.deque[_ChildProcess] = collections.deque(self._children)
         self._pending: collections.deque[_Pending] = collections.deque()
-        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="wats-convert")
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
         self._busy = 0
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="wats-convert")
+        self._closed = False
         self._stopping = threading.Event()
 
     @property
@@ -448,6 +452,7 @@ class ConversionPool:
 
     @property
     def busy(self) -> int:
+        """Children converting a batch right now."""
         return self._busy
 
     def child_pids(self) -> list[int]:
@@ -461,46 +466,36 @@ class ConversionPool:
         """Convert one file. Raises PoolClosedError if the pool closes first."""
         if self._closed:
             raise PoolClosedError("the conversion pool is closed")
-        loop = asyncio.get_running_loop()
-        self._loop = loop
-        future: asyncio.Future[ConvertResult] = loop.create_future()
-        self._pending.append(_Pending(job, future))
-        self._dispatch()
+        future: asyncio.Future[ConvertResult] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._pending.append(_Pending(job, future))
+            child = self._idle.popleft() if self._idle else None
+            if child is not None:
+                self._busy += 1
+        if child is not None:
+            self._executor.submit(self._serve, child)
         return await future
 
-    def _dispatch(self) -> None:
-        while self._idle and self._pending:
+    def _next_batch(self, child: _ChildProcess) -> list[_Pending]:
+        """On a child's thread: its next files, or none (and the child back in the pool)."""
+        with self._lock:
             batch: list[_Pending] = []
-            while self._pending and len(batch) < MAX_BATCH:
+            while self._pending and len(batch) < MAX_BATCH and not self._stopping.is_set():
                 item = self._pending.popleft()
                 if not item.future.done():  # skip files whose caller gave up
                     batch.append(item)
             if not batch:
-                return
-            child = self._idle.popleft()
-            self._busy += 1
-            done = self._executor.submit(self._run_batch, child, batch)
-            done.add_done_callback(functools.partial(self._batch_finished, child))
+                self._busy -= 1
+                self._idle.append(child)
+            return batch
 
-    def _batch_finished(self, child: _ChildProcess, _done: object) -> None:
-        """On the pool thread, when a batch is through: free the child on the loop."""
-        self._call_in_loop(self._child_free, child)
-
-    def _child_free(self, child: _ChildProcess) -> None:
-        self._busy -= 1
-        self._idle.append(child)
-        if not self._closed:
-            self._dispatch()
-
-    def _call_in_loop(self, callback: Any, *args: Any) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(callback, *args)
+    def _serve(self, child: _ChildProcess) -> None:
+        """On a pool thread: convert batches on `child` until no file is waiting."""
+        while batch := self._next_batch(child):
+            self._run_batch(child, batch)
 
     def _run_batch(self, child: _ChildProcess, batch: list[_Pending]) -> None:
-        """On a pool thread: convert `batch` one file at a time on `child`."""
+        """Convert `batch` one file at a time on `child`, each result to its caller."""
         start_error: Exception | None = None
         for index, item in enumerate(batch):
             try:
@@ -508,12 +503,12 @@ class ConversionPool:
             except Exception as exc:  # a bug of ours: never leave a caller waiting forever
                 log.exception("conversion thread failed")
                 for rest in batch[index:]:
-                    self._call_in_loop(_resolve, rest.future, exc)
+                    _hand_back(rest.future, exc)
                 child.discard()
                 return
             if isinstance(outcome, ConverterStartError):
                 start_error = outcome
-            self._call_in_loop(_resolve, item.future, outcome)
+            _hand_back(item.future, outcome)
 
     def _outcome(
         self, child: _ChildProcess, item: _Pending, start_error: Exception | None
@@ -545,13 +540,15 @@ class ConversionPool:
             return
         self._closed = True
         self._stopping.set()
-        while self._pending:
-            item = self._pending.popleft()
-            if not item.future.done():
-                item.future.set_exception(PoolClosedError("the conversion pool is closed"))
-        for child in self._children:
+        with self._lock:
+            waiting = list(self._pending)
+            self._pending.clear()
+            busy = [child for child in self._children if child not in self._idle]
+        for item in waiting:
+            _hand_back(item.future, PoolClosedError("the conversion pool is closed"))
+        for child in busy:
             process = child.process
-            if child not in self._idle and process is not None:
+            if process is not None:
                 # Busy on a pool thread: killing it ends that thread's wait at once.
                 with contextlib.suppress(Exception):
                     process.kill()
@@ -561,6 +558,17 @@ class ConversionPool:
         self._executor.shutdown(wait=True)
         for child in self._children:
             child.stop()
+
+
+def _hand_back(
+    future: asyncio.Future[ConvertResult], outcome: ConvertResult | BaseException
+) -> None:
+    """From any thread: settle `future` on its own loop (nobody to tell if that loop ended)."""
+    loop = future.get_loop()
+    if loop.is_closed():
+        return
+    with contextlib.suppress(RuntimeError):  # closed between the check and the call
+        loop.call_soon_threadsafe(_resolve, future, outcome)
 
 
 def _resolve(future: asyncio.Future[ConvertResult], outcome: ConvertResult | BaseException) -> None:

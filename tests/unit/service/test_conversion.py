@@ -6,7 +6,8 @@ import asyncio
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -200,16 +201,50 @@ async def test_many_files_are_batched_and_all_answered(
     assert len({r.reports[0].id for r in results}) == 200
 
 
+def test_a_loop_that_ends_mid_conversion_does_not_strand_the_child(tmp_path: Path) -> None:
+    """The caller's loop ends while its file converts (a reload, a test): the child still
+    goes back to the pool, and the next caller, on another loop, gets its file converted."""
+    own = ConversionPool(size=1, timeout_s=1.0, plugin_dirs=[PLUGINS])
+
+    async def give_up_while_converting() -> None:
+        hanging = asyncio.ensure_future(
+            own.convert(job(write(tmp_path, "h.txt", "x"), "test-hanging"))
+        )
+        await wait_for(lambda: own.busy == 1, "the pool never started the file")
+        hanging.cancel()
+
+    async def convert_good() -> bool:
+        result = await asyncio.wait_for(
+            own.convert(job(write(tmp_path, "g.txt", "P;S;5"), "test-lines")), 30
+        )
+        return result.ok
+
+    try:
+        asyncio.run(give_up_while_converting())  # this loop is closed from here on
+        # The hanging child is killed after 1 s; its thread must free the slot by itself.
+        deadline = time.monotonic() + 30
+        while own.busy:
+            assert time.monotonic() < deadline, "the child never went back to the pool"
+            time.sleep(0.02)
+        assert asyncio.run(convert_good())
+    finally:
+        asyncio.run(own.close())
+
+
+async def wait_for(condition: Callable[[], bool], message: str, timeout_s: float = 30) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, message
+        await asyncio.sleep(0.01)
+
+
 async def test_closed_pool_refuses_and_leaves_files_alone(tmp_path: Path) -> None:
     own = ConversionPool(size=1, timeout_s=30, plugin_dirs=[PLUGINS])
     hanging = asyncio.ensure_future(own.convert(job(write(tmp_path, "h.txt", "x"), "test-hanging")))
     waiting = asyncio.ensure_future(
         own.convert(job(write(tmp_path, "w.txt", "P;S;5"), "test-lines"))
     )
-    deadline = asyncio.get_running_loop().time() + 30
-    while not own.busy:
-        assert asyncio.get_running_loop().time() < deadline, "the pool never started the file"
-        await asyncio.sleep(0.01)
+    await wait_for(lambda: own.busy > 0, "the pool never started the file")
     await own.close()
     for future in (hanging, waiting):
         with pytest.raises(PoolClosedError):
