@@ -356,6 +356,13 @@ class Worker:
     def _pipeline_changed(self) -> None:
         self.status.set_converters(self.pipeline.stats())
 
+    def status_now(self) -> dict[str, Any]:
+        """The status as of this moment, for a status request: the pipeline pushes its
+        converter counts at most every 0.1 s, so take them now rather than show a file as
+        uploaded but not yet counted."""
+        self._pipeline_changed()
+        return self.status.snapshot()
+
     # ------------------------------------------------------------------ status
 
     def _publish_log(self, entry: dict[str, Any]) -> None:

@@ -34,13 +34,18 @@ def test_files_are_converted_queued_uploaded_and_moved_to_done(station, devserve
     wait_for(lambda: server_ids(devserver) == set(ids), 60, what="all 50 reports on the server")
     wait_for(lambda: len(files_in(folder / "Done")) == 50, 20, what="50 files in Done")
     assert files_in(folder) == set()
+    # The file is in Done a moment before the worker counts it: wait for the counts.
     status = wait_for(
-        lambda: (s := station.status())["queue"]["uploaded"] == 50 and s, 10, what="counts"
+        lambda: (
+            (s := station.status())["queue"]["uploaded"] == 50
+            and s["converters"][0]["files_done_today"] == 50
+            and s
+        ),
+        10,
+        what="counts",
     )
     assert status["server_state"] == "online"
-    conv = status["converters"][0]
-    assert conv["name"] == "Line 1"
-    assert conv["files_done_today"] == 50
+    assert status["converters"][0]["name"] == "Line 1"
     assert devserver.stats()["received"] == 50  # each exactly once
 
 

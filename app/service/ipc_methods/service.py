@@ -30,7 +30,7 @@ def register(ctx: MethodContext) -> None:
     worker = ctx.worker
 
     async def status(_params: NoParams) -> dict[str, Any]:
-        return worker.status.snapshot()
+        return worker.status_now()
 
     async def stop(_params: NoParams) -> dict[str, Any]:
         asyncio.get_running_loop().call_later(
