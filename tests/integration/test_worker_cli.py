@@ -106,7 +106,11 @@ def test_status_is_one_readable_screen(station: Station, tmp_path: Path) -> None
     fill_queue(station, 12, rejected=2)
     station.configure(folders={"Line 1": tmp_path / "drop"})
     station.start()
-    wait_for(lambda: station.status()["alarms"], 10, what="the rejected alarm")
+    wait_for(
+        lambda: (s := station.status())["alarms"] and s["converters"][0]["state"] == "watching",
+        10,
+        what="the rejected alarm and the folder watched",
+    )
     result = run(station, "status")
     assert result.returncode == 0, result.stderr
     out = result.stdout

@@ -22,15 +22,22 @@ STATUS_KEYS = {
 def test_status_has_every_contract_field(station: Station, tmp_path) -> None:
     station.configure(folders={"Line 1": tmp_path / "drop"})
     station.start()
-    status = wait_for(lambda: (s := station.status())["converters"] and s, 10)
+    # A converter is "idle" until its folder is watched, a moment after the worker starts.
+    status = wait_for(
+        lambda: (
+            (s := station.status())["converters"]
+            and s["converters"][0]["state"] == "watching"
+            and s
+        ),
+        10,
+        what="the converter watching",
+    )
     assert set(status) >= STATUS_KEYS
     assert status["pid"] == station.process.pid
     assert status["worker_state"] == "running"
     assert status["server_state"] == "not_configured"
     assert set(status["queue"]) == {"queued", "uploading", "uploaded", "rejected"}
-    converter = status["converters"][0]
-    assert converter["name"] == "Line 1"
-    assert converter["state"] == "watching"
+    assert status["converters"][0]["name"] == "Line 1"
 
 
 def test_methods_without_params_refuse_params(station: Station) -> None:
