@@ -23,6 +23,7 @@ from contextvars import Context
 from typing import Any
 
 import qasync
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
 _WAKE = QEvent.Type(QEvent.registerEventType())
@@ -80,13 +81,14 @@ class WorkerEventLoop(qasync.QEventLoop):  # type: ignore[misc]
     def call_soon_threadsafe(
         self, callback: Callable[..., object], *args: Any, context: Context | None = None
     ) -> asyncio.Handle:
+        self._check_closed()  # as asyncio's: RuntimeError once the loop is closed
         handle = asyncio.Handle(callback, args, self, context=context)
         with self._incoming_lock:
             self._incoming.append(handle)
-            if self._wake_posted:
-                return handle  # a wake-up is on its way and will take this one too
-            self._wake_posted = True
-        QCoreApplication.postEvent(self._waker, QEvent(_WAKE))
+            if not self._wake_posted:  # else a wake-up is on its way and takes this one too
+                self._wake_posted = True
+                # Under the lock, so that close() can never destroy the receiver in between.
+                QCoreApplication.postEvent(self._waker, QEvent(_WAKE))
         return handle
 
     def _run_incoming(self) -> None:
@@ -102,4 +104,10 @@ class WorkerEventLoop(qasync.QEventLoop):  # type: ignore[misc]
         self._soon.clear()
         with self._incoming_lock:
             self._incoming.clear()
+            waker, self._wake_posted = self._waker, True  # late calls post nothing
         super().close()
+        # Destroy the receiver here, on its own thread: left to the garbage collector, it
+        # could be destroyed on whichever thread happens to collect (a pool thread), while
+        # this thread is delivering events, which crashes Qt.
+        if shiboken6.isValid(waker):
+            shiboken6.delete(waker)

@@ -4,6 +4,7 @@ this process and against the real test worker process."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -42,6 +43,9 @@ def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     loop = qasync.QEventLoop(qapp)
     yield loop
     loop.close()
+    # Its Qt objects must be destroyed on this thread, not by a collection in another one.
+    del loop
+    gc.collect()
 
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]

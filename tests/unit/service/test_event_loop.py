@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Iterator
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QTimer
 
 from app.service.event_loop import WorkerEventLoop
@@ -21,6 +23,10 @@ def loop(qapp) -> Iterator[WorkerEventLoop]:
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+        # qasync's own Qt objects die with the loop: collect it here, on the Qt thread, not
+        # on whichever thread the garbage collector next runs in.
+        del loop
+        gc.collect()
 
 
 def test_callbacks_run_in_order_and_later_ones_in_a_later_round(loop: WorkerEventLoop) -> None:
@@ -143,3 +149,15 @@ def test_asyncio_machinery_works_on_it(loop: WorkerEventLoop) -> None:
     assert squares == [i * i for i in range(50)]
     assert in_thread != threading.get_ident()
     assert item == 7
+
+
+def test_a_closed_loop_refuses_calls_and_has_destroyed_its_waker(qapp) -> None:
+    loop = WorkerEventLoop(qapp)
+    waker = loop._waker
+    loop.close()
+    # Destroyed now, on this thread, rather than by a garbage collection in another thread.
+    assert not shiboken6.isValid(waker)
+    with pytest.raises(RuntimeError, match="closed"):
+        loop.call_soon_threadsafe(print)
+    del loop
+    gc.collect()
