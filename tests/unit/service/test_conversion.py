@@ -6,8 +6,7 @@ import asyncio
 import hashlib
 import json
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,8 @@ from app.service.conversion import (
     convert_file,
     describe_exit_code,
 )
+from tests.fixtures.waiting import eventually
+from tests.fixtures.worker import wait_for
 
 PLUGINS = Path(__file__).parent / "plugin_converters"
 
@@ -210,7 +211,7 @@ def test_a_loop_that_ends_mid_conversion_does_not_strand_the_child(tmp_path: Pat
         hanging = asyncio.ensure_future(
             own.convert(job(write(tmp_path, "h.txt", "x"), "test-hanging"))
         )
-        await wait_for(lambda: own.busy == 1, "the pool never started the file")
+        await eventually(lambda: own.busy == 1, 30, "the pool to start the file")
         hanging.cancel()
 
     async def convert_good() -> bool:
@@ -222,20 +223,10 @@ def test_a_loop_that_ends_mid_conversion_does_not_strand_the_child(tmp_path: Pat
     try:
         asyncio.run(give_up_while_converting())  # this loop is closed from here on
         # The hanging child is killed after 1 s; its thread must free the slot by itself.
-        deadline = time.monotonic() + 30
-        while own.busy:
-            assert time.monotonic() < deadline, "the child never went back to the pool"
-            time.sleep(0.02)
+        wait_for(lambda: own.busy == 0, 30, what="the child back in the pool")
         assert asyncio.run(convert_good())
     finally:
         asyncio.run(own.close())
-
-
-async def wait_for(condition: Callable[[], bool], message: str, timeout_s: float = 30) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, message
-        await asyncio.sleep(0.01)
 
 
 async def test_closed_pool_refuses_and_leaves_files_alone(tmp_path: Path) -> None:
@@ -244,7 +235,7 @@ async def test_closed_pool_refuses_and_leaves_files_alone(tmp_path: Path) -> Non
     waiting = asyncio.ensure_future(
         own.convert(job(write(tmp_path, "w.txt", "P;S;5"), "test-lines"))
     )
-    await wait_for(lambda: own.busy > 0, "the pool never started the file")
+    await eventually(lambda: own.busy > 0, 30, "the pool to start the file")
     await own.close()
     for future in (hanging, waiting):
         with pytest.raises(PoolClosedError):

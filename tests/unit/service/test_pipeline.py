@@ -31,6 +31,7 @@ from app.service.pipeline import (
 )
 from app.service.queue import QueueWriteError, ReportQueue
 from app.service.queue_models import EnqueueResult, SourceBatch
+from tests.fixtures.waiting import eventually as wait_for
 
 PLUGINS = Path(__file__).parent / "plugin_converters"
 SETTLE_MS = 50
@@ -41,14 +42,6 @@ def wsjf_without_id(sn: str = "SN-1") -> bytes:
     doc.pop("id", None)
     doc["sn"] = sn
     return json.dumps(doc).encode()
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

@@ -5,21 +5,17 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from app.service.watcher import FileFilter, FolderWatcher, folder_identity, scan_folder
+from tests.fixtures.waiting import eventually
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+async def wait_for(condition: Callable[[], bool]) -> None:
+    await eventually(condition, timeout=5.0)
 
 
 def make_filter(folder: Path, *, patterns: tuple[str, ...] = ("*.json",), recursive=False):
