@@ -564,11 +564,8 @@ def _hand_back(
     future: asyncio.Future[ConvertResult], outcome: ConvertResult | BaseException
 ) -> None:
     """From any thread: settle `future` on its own loop (nobody to tell if that loop ended)."""
-    loop = future.get_loop()
-    if loop.is_closed():
-        return
-    with contextlib.suppress(RuntimeError):  # closed between the check and the call
-        loop.call_soon_threadsafe(_resolve, future, outcome)
+    with contextlib.suppress(RuntimeError):  # the loop is closed
+        future.get_loop().call_soon_threadsafe(_resolve, future, outcome)
 
 
 def _resolve(future: asyncio.Future[ConvertResult], outcome: ConvertResult | BaseException) -> None:

@@ -104,10 +104,10 @@ class WorkerEventLoop(qasync.QEventLoop):  # type: ignore[misc]
         self._soon.clear()
         with self._incoming_lock:
             self._incoming.clear()
-            waker, self._wake_posted = self._waker, True  # late calls post nothing
+            self._wake_posted = True  # a call that got past the closed check posts nothing
         super().close()
         # Destroy the receiver here, on its own thread: left to the garbage collector, it
         # could be destroyed on whichever thread happens to collect (a pool thread), while
-        # this thread is delivering events, which crashes Qt.
-        if shiboken6.isValid(waker):
-            shiboken6.delete(waker)
+        # this thread is delivering events, which crashes Qt. (Valid unless closed before.)
+        if shiboken6.isValid(self._waker):
+            shiboken6.delete(self._waker)

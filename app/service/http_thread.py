@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from app.wats import ReportInput
 
 T = TypeVar("T")
 
@@ -71,7 +74,7 @@ class ThreadedClient:
 
         return call
 
-    async def submit_wsjf(self, report: Any, /) -> Any:
+    async def submit_wsjf(self, report: ReportInput, /) -> Any:
         return await self._thread.run(lambda: self._client.submit_wsjf(report))
 
     async def aclose(self) -> None:
